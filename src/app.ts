@@ -1,0 +1,218 @@
+// buildApp(config) -> a ready Fastify instance and its context. Tests and `serve` both use it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from './config.js';
+import type { AppContext, ResolvedConfig } from './context.js';
+import { Accounts } from './core/accounts.js';
+import { Audit } from './core/audit.js';
+import { BrowserSessions } from './core/browser-sessions.js';
+import { EmailTokens } from './core/email-tokens.js';
+import { Lockout } from './core/lockout.js';
+import { Login } from './core/login.js';
+import { Mailer } from './core/mail.js';
+import { MediaStore } from './core/media.js';
+import { Metrics } from './core/metrics.js';
+import { PasswordHasher } from './core/passwords.js';
+import { Revocation } from './core/revocation.js';
+import { SecretKeys } from './core/secrets.js';
+import { Throttle } from './core/throttle.js';
+import { JSON_LIMIT, MULTIPART_LIMIT } from './http/body.js';
+import { loggerOptions } from './http/logging.js';
+import { type Surface, sendGeneric } from './http/surface.js';
+import { registerOps } from './http/ops.js';
+import type { Kv } from './kv/kv.js';
+import { MemoryKv } from './kv/memory.js';
+import { RedisKv } from './kv/redis.js';
+import { migrateToLatest } from './store/migrations.js';
+import { openStore } from './store/db.js';
+import { loadSurfaces } from './surfaces/index.js';
+
+export interface BuildOptions {
+  /** Key prefix in Redis, so test apps sharing one Redis never see each other's counters. */
+  kvPrefix?: string;
+  /** Process metrics (event loop, memory) are registered once per process in tests. */
+  processMetrics?: boolean;
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  ctx: AppContext;
+}
+
+/** SECRET_KEY, or one generated once and kept in DATA_DIR (never in production: config.ts refuses). */
+export function resolveSecretKey(config: Config): ResolvedConfig {
+  if (config.secretKey) return config as ResolvedConfig;
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const file = path.join(config.dataDir, 'secret_key');
+  let key: string;
+  try {
+    key = fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    key = randomBytes(48).toString('base64url');
+    // wx: two instances starting at once must not write two different keys.
+    try {
+      fs.writeFileSync(file, key + '\n', { mode: 0o600, flag: 'wx' });
+    } catch {
+      key = fs.readFileSync(file, 'utf8').trim();
+    }
+  }
+  return Object.freeze({ ...config, secretKey: key }) as ResolvedConfig;
+}
+
+async function openKv(config: Config, prefix: string): Promise<Kv> {
+  return config.redisUrl ? RedisKv.connect(config.redisUrl, prefix) : new MemoryKv();
+}
+
+export async function buildApp(configIn: Config, options: BuildOptions = {}): Promise<BuiltApp> {
+  const config = resolveSecretKey(configIn);
+  fs.mkdirSync(config.dataDir, { recursive: true });
+
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel),
+    disableRequestLogging: true,
+    trustProxy: config.trustProxy.length ? [...config.trustProxy] : false,
+    bodyLimit: MULTIPART_LIMIT,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 1000 },
+    // Errors Fastify raises before routing (a malformed URL): a plain JSON 400, never HTML.
+    frameworkErrors: (_err, _request, reply: any) => {
+      reply.code(400).header('X-Content-Type-Options', 'nosniff').type('application/json').send('{"detail":"Bad request."}');
+    },
+  });
+
+  const store = openStore(config.databaseUrl);
+  let kv: Kv | null = null;
+  try {
+    await migrateToLatest(store.db, store.dialect);
+    kv = await openKv(config, options.kvPrefix ?? 'gatehouse:');
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const ctx = createContext(app, config, store, kv, options);
+  if (kv.kind === 'memory') await ctx.revocation.loadDenylist();
+
+  app.addHook('onClose', async () => {
+    await ctx.mailer.close();
+    await kv!.close();
+    await store.close();
+  });
+
+  await app.register(cookie);
+  configureBodies(app);
+  await registerDocs(app);
+
+  const surfaces = await loadSurfaces(config.surfaces);
+  installDispatch(app, ctx, surfaces);
+  registerOps(app, ctx);
+  for (const s of surfaces) await s.register(app, ctx);
+  await app.ready();
+  return { app, ctx };
+}
+
+function createContext(app: FastifyInstance, config: ResolvedConfig, store: ReturnType<typeof openStore>, kv: Kv, options: BuildOptions): AppContext {
+  const db = store.db;
+  const log = app.log;
+  const metrics = new Metrics(options.processMetrics ?? true);
+  const passwords = new PasswordHasher(config.argon2);
+  const accounts = new Accounts(db, passwords);
+  const lockout = new Lockout(db, { failures: config.lockoutFailures, minutes: config.lockoutMinutes });
+  const audit = new Audit(db);
+  const sessions = new BrowserSessions(db);
+  const media = new MediaStore(path.join(config.dataDir, 'media'));
+  const revocation = new Revocation({ db, kv, sessions, metrics, removeMedia: (n) => media.removeUserDir(n) });
+  const login = new Login({ db, accounts, passwords, lockout, audit, metrics, onBackgroundError: (err) => log.error({ err }, 'background task failed') });
+  const mailer = new Mailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: path.join(config.dataDir, 'outbox') }, log);
+  const secrets = new SecretKeys(config.secretKey);
+  return {
+    config, store, db, dialect: store.dialect, kv, log, metrics, secrets, passwords, accounts, lockout, login,
+    throttle: new Throttle(kv), audit, sessions, revocation, mailer, media, emailTokens: new EmailTokens(db, secrets),
+  };
+}
+
+/**
+ * Fastify only buffers bodies (1 MiB, multipart 16 MiB); surfaces parse them themselves after
+ * authentication and the method check, as their specs order it (http/body.ts).
+ */
+function configureBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: MULTIPART_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: JSON_LIMIT }, (_req, body, done) => done(null, body));
+  // Route schemas document the API (OpenAPI); surfaces validate by their own rules and words.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+}
+
+async function registerDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Gatehouse', version: '0.1.0', description: 'User accounts and authentication: five legacy APIs over one core.' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+}
+
+function surfaceFor(surfaces: Surface[], url: string): Surface | null {
+  const pathOnly = url.split('?')[0];
+  let best: Surface | null = null;
+  let bestLen = -1;
+  for (const s of surfaces) {
+    for (const p of s.prefixes) {
+      if ((pathOnly.startsWith(p) || pathOnly === p.slice(0, -1)) && p.length > bestLen) {
+        best = s;
+        bestLen = p.length;
+      }
+    }
+  }
+  return best;
+}
+
+/** Prefix-based dispatch of the things that happen outside a route's handler. */
+function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surface[]): void {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    const s = surfaceFor(surfaces, request.url);
+    if (s?.beforeRouting) {
+      const early = await s.beforeRouting(request, reply);
+      if (early) return sendGeneric(reply, early);
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route, status: String(reply.statusCode) };
+    ctx.metrics.requests.inc(labels);
+    ctx.metrics.latency.observe(labels, reply.elapsedTime / 1000);
+    request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const s = surfaceFor(surfaces, request.url);
+    if (s) return sendGeneric(reply, s.notFound(request, reply, app));
+    return sendGeneric(reply, { status: 404, body: { detail: 'Not found.' } });
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const s = surfaceFor(surfaces, request.url);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
+      return sendGeneric(reply, s ? s.tooLarge(request) : { status: 413, body: { detail: 'Request body too large.' } });
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      // Fastify's own client errors (bad URL encoding, bad content-length): a plain 400 in the surface's shape.
+      const g = s ? s.internalError(request) : { status: 400, body: { detail: 'Bad request.' } };
+      if (typeof g.body === 'object' && g.body !== null) {
+        const key = Object.keys(g.body as object)[0] ?? 'detail';
+        return sendGeneric(reply, { status: 400, body: { [key]: 'Bad request.' } });
+      }
+      return sendGeneric(reply, { status: 400, body: typeof g.body === 'string' ? 'Bad request.' : { detail: 'Bad request.' } });
+    }
+    request.log.error({ err }, 'unhandled error');
+    return sendGeneric(reply, s ? s.internalError(request) : { status: 500, body: { detail: 'Internal server error.' } });
+  });
+}

@@ -1,0 +1,47 @@
+// The one object passed down from app.ts to every surface: configuration and the core
+// services, built once per app (no module-level singletons, so two apps can share a process).
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Config } from './config.js';
+import type { Kv } from './kv/kv.js';
+import type { Database } from './store/schema.js';
+import type { Dialect, Store } from './store/db.js';
+import type { Accounts } from './core/accounts.js';
+import type { Audit } from './core/audit.js';
+import type { BrowserSessions } from './core/browser-sessions.js';
+import type { EmailTokens } from './core/email-tokens.js';
+import type { Lockout } from './core/lockout.js';
+import type { Login } from './core/login.js';
+import type { Mailer } from './core/mail.js';
+import type { MediaStore } from './core/media.js';
+import type { Metrics } from './core/metrics.js';
+import type { PasswordHasher } from './core/passwords.js';
+import type { Revocation } from './core/revocation.js';
+import type { SecretKeys } from './core/secrets.js';
+import type { Throttle } from './core/throttle.js';
+
+export interface ResolvedConfig extends Config {
+  readonly secretKey: string;
+}
+
+export interface AppContext {
+  readonly config: ResolvedConfig;
+  readonly store: Store;
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  readonly kv: Kv;
+  readonly log: FastifyBaseLogger;
+  readonly metrics: Metrics;
+  readonly secrets: SecretKeys;
+  readonly passwords: PasswordHasher;
+  readonly accounts: Accounts;
+  readonly lockout: Lockout;
+  readonly login: Login;
+  readonly throttle: Throttle;
+  readonly audit: Audit;
+  readonly sessions: BrowserSessions;
+  readonly revocation: Revocation;
+  readonly emailTokens: EmailTokens;
+  readonly mailer: Mailer;
+  readonly media: MediaStore;
+}

@@ -1,0 +1,60 @@
+// The audit log (admin.md §4): every surface records its events here. Actor and target are
+// kept as id + email/username snapshots so an entry outlives the user it names.
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { nowMicros } from './time.js';
+
+export type AuditSurface = 'v1' | 'api-user' | 'account' | 'users' | 'user-account' | 'admin' | 'admin-api' | 'cli';
+
+export interface AuditPerson { id: string; email: string | null; username: string | null }
+
+/** Where a request came from; passed from the HTTP layer into the core. */
+export interface RequestMeta { surface: AuditSurface; ip: string | null; userAgent: string | null }
+
+export interface AuditEvent {
+  event: string;
+  meta: RequestMeta;
+  actor?: AuditPerson | null;
+  user?: AuditPerson | null;
+  details?: Record<string, unknown>;
+}
+
+// Keys that must never be stored, whatever a caller passes.
+const SECRET_KEY_PATTERN = /pass|token|secret|key|link|url|cookie|csrf|hash/i;
+
+export function truncateUserAgent(ua: string | null | undefined): string | null {
+  return ua ? ua.slice(0, 256) : null;
+}
+
+function scrub(details: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(details)) {
+    if (SECRET_KEY_PATTERN.test(k)) continue;
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) ? scrub(v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+export class Audit {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async record(e: AuditEvent): Promise<void> {
+    await this.db
+      .insertInto('audit_log')
+      .values({
+        at: nowMicros(),
+        event: e.event,
+        surface: e.meta.surface,
+        actor_id: e.actor?.id ?? null,
+        actor_email: e.actor?.email ?? null,
+        actor_username: e.actor?.username ?? null,
+        user_id: e.user?.id ?? null,
+        user_email: e.user?.email ?? null,
+        user_username: e.user?.username ?? null,
+        ip: e.meta.ip,
+        user_agent: truncateUserAgent(e.meta.userAgent),
+        details: JSON.stringify(scrub(e.details ?? {})),
+      })
+      .execute();
+  }
+}

@@ -1,0 +1,115 @@
+// The one server-side browser session behind the `sessionid` cookie (v1.md §0.4), shared by
+// v1 (refresh slot), `users` and the admin UI (login slot). Only a digest of the cookie value
+// is stored, so a leaked database does not hand out live sessions.
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { sha256Hex } from './secrets.js';
+import { MICROS_PER_SECOND, nowMicros } from './time.js';
+
+export const LOGIN_SLOT_MICROS = 2 * 3600 * MICROS_PER_SECOND;
+export const REFRESH_SLOT_MICROS = 14 * 86400 * MICROS_PER_SECOND;
+
+export interface SessionSlots {
+  loginUser: number | null;
+  loginExpires: number | null;
+  refreshJti: string | null;
+  refreshExpires: number | null;
+}
+
+export interface Session extends SessionSlots {
+  /** The cookie value. */
+  key: string;
+}
+
+export const EMPTY_SLOTS: SessionSlots = { loginUser: null, loginExpires: null, refreshJti: null, refreshExpires: null };
+
+/** Drops the slots that have run out. */
+export function liveSlots(s: SessionSlots, now = nowMicros()): SessionSlots {
+  const login = s.loginUser !== null && s.loginExpires !== null && s.loginExpires > now;
+  const refresh = s.refreshJti !== null && s.refreshExpires !== null && s.refreshExpires > now;
+  return {
+    loginUser: login ? s.loginUser : null,
+    loginExpires: login ? s.loginExpires : null,
+    refreshJti: refresh ? s.refreshJti : null,
+    refreshExpires: refresh ? s.refreshExpires : null,
+  };
+}
+
+export function hasSlots(s: SessionSlots): boolean {
+  return s.loginUser !== null || s.refreshJti !== null;
+}
+
+/** Seconds until the longest-lived slot ends; the cookie's Max-Age. */
+export function remainingSeconds(s: SessionSlots, now = nowMicros()): number {
+  const end = Math.max(s.loginExpires ?? 0, s.refreshExpires ?? 0);
+  return Math.max(0, Math.floor((end - now) / MICROS_PER_SECOND));
+}
+
+export class BrowserSessions {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** 32 random bytes: well above the 128 bits the spec asks for. */
+  newKey(): string {
+    return randomBytes(32).toString('base64url');
+  }
+
+  /** The live session for a cookie value, or null (unknown, expired, or no slot left). */
+  async load(key: string | undefined): Promise<Session | null> {
+    if (!key || key.length > 200) return null;
+    const digest = sha256Hex(key);
+    const row = await this.db.selectFrom('browser_sessions').selectAll().where('key_digest', '=', digest).executeTakeFirst();
+    if (!row) return null;
+    const slots = liveSlots({ loginUser: row.login_user, loginExpires: row.login_expires, refreshJti: row.refresh_jti, refreshExpires: row.refresh_expires });
+    if (!hasSlots(slots)) {
+      await this.db.deleteFrom('browser_sessions').where('key_digest', '=', digest).execute();
+      return null;
+    }
+    return { key, ...slots };
+  }
+
+  /** Writes the slots under `key` (created when new); with no slot left the session is deleted. */
+  async save(key: string, slots: SessionSlots): Promise<void> {
+    const digest = sha256Hex(key);
+    if (!hasSlots(slots)) {
+      await this.db.deleteFrom('browser_sessions').where('key_digest', '=', digest).execute();
+      return;
+    }
+    const values = {
+      login_user: slots.loginUser,
+      login_expires: slots.loginExpires,
+      refresh_jti: slots.refreshJti,
+      refresh_expires: slots.refreshExpires,
+      expires: Math.max(slots.loginExpires ?? 0, slots.refreshExpires ?? 0),
+    };
+    await this.db
+      .insertInto('browser_sessions')
+      .values({ key_digest: digest, created: nowMicros(), ...values })
+      .onConflict((oc) => oc.column('key_digest').doUpdateSet(values))
+      .execute();
+  }
+
+  async destroy(key: string): Promise<void> {
+    await this.db.deleteFrom('browser_sessions').where('key_digest', '=', sha256Hex(key)).execute();
+  }
+
+  /** A new key for the same slots (login changes the session id against fixation). */
+  async rotate(oldKey: string | null, slots: SessionSlots): Promise<string> {
+    if (oldKey) await this.destroy(oldKey);
+    const key = this.newKey();
+    await this.save(key, slots);
+    return key;
+  }
+
+  /** Revocation and deletion: every login slot that points at the user ends. */
+  async endLoginSlotsOf(userNumber: number): Promise<void> {
+    await this.db.updateTable('browser_sessions').set({ login_user: null, login_expires: null }).where('login_user', '=', userNumber).execute();
+    await this.db.deleteFrom('browser_sessions').where('login_user', 'is', null).where('refresh_jti', 'is', null).execute();
+  }
+
+  /** Housekeeping: drop sessions whose every slot has expired. */
+  async sweep(): Promise<number> {
+    const r = await this.db.deleteFrom('browser_sessions').where('expires', '<=', nowMicros()).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}

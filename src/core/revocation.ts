@@ -1,0 +1,158 @@
+// Ending credentials: one login, every session of a user (v1.md §0.8), or the user itself
+// (§0.9). Every credential type lives in a table of the store, so this module can end them all
+// without knowing the surfaces. Access-token ids go to the shared denylist (kv) so every
+// instance refuses them at once, and are marked in the database so an in-process denylist can
+// be rebuilt after a restart.
+import type { Kysely } from 'kysely';
+import type { Kv } from '../kv/kv.js';
+import type { Database } from '../store/schema.js';
+import type { User } from './accounts.js';
+import type { BrowserSessions } from './browser-sessions.js';
+import type { Metrics } from './metrics.js';
+import { nowMicros, nowSeconds } from './time.js';
+
+export type RevokeReason = 'logout' | 'rotated' | 'superseded' | 'revoked' | 'deleted' | 'reuse';
+
+export interface IssuedToken {
+  jti: string;
+  surface: 'v1' | 'api-user' | 'user-account';
+  type: 'access' | 'refresh';
+  userId: string;
+  loginId?: string | null;
+  iat: number;
+  exp: number;
+}
+
+/** What a "revoke all" spares: the credential the request itself used (password change). */
+export interface Spare { knoxId?: string; loginId?: string }
+
+export interface RevocationDeps {
+  db: Kysely<Database>;
+  kv: Kv;
+  sessions: BrowserSessions;
+  metrics: Metrics;
+  /** Removes DATA_DIR/media/avatars/<number>/ */
+  removeMedia: (userNumber: number) => Promise<void>;
+}
+
+export class Revocation {
+  constructor(private readonly d: RevocationDeps) {}
+
+  /** Every issued JWT is recorded, so it can be blacklisted or denylisted later. */
+  async recordTokens(tokens: IssuedToken[]): Promise<void> {
+    if (!tokens.length) return;
+    await this.d.db
+      .insertInto('jwt_tokens')
+      .values(tokens.map((t) => ({ jti: t.jti, surface: t.surface, type: t.type, user_id: t.userId, login_id: t.loginId ?? null, iat: t.iat, exp: t.exp, revoked_at: null, revoked_reason: null, replaced_by: null })))
+      .execute();
+    for (const t of tokens) this.d.metrics.tokensIssued.inc({ kind: `${t.surface}-${t.type}` });
+  }
+
+  /** Denylists one access token until its `exp` (logout). */
+  async denyAccess(jti: string, exp: number, reason: RevokeReason = 'logout'): Promise<void> {
+    await this.d.kv.deny(jti, exp);
+    await this.d.db.updateTable('jwt_tokens').set({ revoked_at: nowMicros(), revoked_reason: reason }).where('jti', '=', jti).where('revoked_at', 'is', null).execute();
+    this.d.metrics.tokensRevoked.inc({ kind: 'access' });
+  }
+
+  /** Blacklists one refresh token. Returns false when it was already blacklisted. */
+  async revokeRefresh(jti: string, reason: RevokeReason, replacedBy: string | null = null): Promise<boolean> {
+    const r = await this.d.db
+      .updateTable('jwt_tokens')
+      .set({ revoked_at: nowMicros(), revoked_reason: reason, replaced_by: replacedBy })
+      .where('jti', '=', jti)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    const changed = Number(r.numUpdatedRows) > 0;
+    if (changed) this.d.metrics.tokensRevoked.inc({ kind: 'refresh' });
+    return changed;
+  }
+
+  /** Ends one v1 JWT login: its refresh is blacklisted and its unexpired access ids denylisted (v1.md §2.2). */
+  async endLogin(loginId: string, reason: RevokeReason): Promise<void> {
+    await this.d.db.updateTable('jwt_logins').set({ ended_at: nowMicros() }).where('id', '=', loginId).where('ended_at', 'is', null).execute();
+    await this.revokeWhere((q) => q.where('login_id', '=', loginId), reason, true);
+  }
+
+  /**
+   * "Revoke all" (v1.md §0.8): knox and account tokens deleted, JWT logins and tokens of every
+   * surface ended, browser login slots ended, reset tokens voided. `spare` keeps the credential
+   * the request used (password change).
+   */
+  async endAllSessions(user: Pick<User, 'id' | 'number'>, reason: RevokeReason = 'revoked', spare: Spare = {}): Promise<void> {
+    const { db } = this.d;
+    let knox = db.deleteFrom('knox_tokens').where('user_number', '=', user.number);
+    if (spare.knoxId) knox = knox.where('id', '!=', spare.knoxId);
+    const deleted = await knox.executeTakeFirst();
+    const accountDeleted = await db.deleteFrom('account_tokens').where('user_number', '=', user.number).executeTakeFirst();
+    this.d.metrics.tokensRevoked.inc({ kind: 'knox' }, Number(deleted.numDeletedRows));
+    this.d.metrics.tokensRevoked.inc({ kind: 'account' }, Number(accountDeleted.numDeletedRows));
+
+    let logins = db.updateTable('jwt_logins').set({ ended_at: nowMicros() }).where('user_id', '=', user.id).where('ended_at', 'is', null);
+    if (spare.loginId) logins = logins.where('id', '!=', spare.loginId);
+    await logins.execute();
+    await this.revokeWhere((q) => {
+      let scoped = q.where('user_id', '=', user.id);
+      if (spare.loginId) scoped = scoped.where((eb: any) => eb.or([eb('login_id', 'is', null), eb('login_id', '!=', spare.loginId!)]));
+      return scoped;
+    }, reason, true);
+
+    await this.d.sessions.endLoginSlotsOf(user.number);
+    await this.voidResetTokens(user.number);
+  }
+
+  /** Every outstanding password-reset token of the user becomes unusable. */
+  async voidResetTokens(userNumber: number): Promise<void> {
+    await this.d.db
+      .updateTable('email_tokens')
+      .set({ used_at: nowMicros() })
+      .where('user_number', '=', userNumber)
+      .where('purpose', 'in', ['v1-reset', 'ua-reset'])
+      .where('used_at', 'is', null)
+      .execute();
+  }
+
+  /**
+   * Deletes a user and what hangs on it (v1.md §0.9). Refresh tokens are blacklisted (the
+   * records outlive the user); access tokens are left to fail as "user not found".
+   */
+  async deleteUser(user: Pick<User, 'id' | 'number'>): Promise<void> {
+    const { db } = this.d;
+    await db.updateTable('jwt_logins').set({ ended_at: nowMicros() }).where('user_id', '=', user.id).where('ended_at', 'is', null).execute();
+    await this.revokeWhere((q) => q.where('user_id', '=', user.id), 'deleted', false);
+    await this.d.sessions.endLoginSlotsOf(user.number);
+    // Knox and account tokens, profiles and email tokens go with the row (ON DELETE CASCADE).
+    await db.deleteFrom('users').where('number', '=', user.number).execute();
+    await this.d.removeMedia(user.number);
+  }
+
+  /** Rebuilds an in-process denylist from the database after a restart. */
+  async loadDenylist(): Promise<number> {
+    const rows = await this.d.db
+      .selectFrom('jwt_tokens')
+      .select(['jti', 'exp'])
+      .where('type', '=', 'access')
+      .where('revoked_at', 'is not', null)
+      .where('exp', '>', nowSeconds())
+      .execute();
+    for (const r of rows) await this.d.kv.deny(r.jti, r.exp);
+    return rows.length;
+  }
+
+  private async revokeWhere(scope: (q: any) => any, reason: RevokeReason, denyAccess: boolean): Promise<void> {
+    const { db, kv } = this.d;
+    const base = db.selectFrom('jwt_tokens').select(['jti', 'type', 'exp']).where('revoked_at', 'is', null).where('exp', '>', nowSeconds());
+    const live = (await scope(base).execute()) as { jti: string; type: string; exp: number }[];
+    const targets = denyAccess ? live : live.filter((t) => t.type === 'refresh');
+    if (!targets.length) return;
+    const now = nowMicros();
+    for (let i = 0; i < targets.length; i += 500) {
+      const chunk = targets.slice(i, i + 500);
+      await db.updateTable('jwt_tokens').set({ revoked_at: now, revoked_reason: reason }).where('jti', 'in', chunk.map((t) => t.jti)).where('revoked_at', 'is', null).execute();
+    }
+    for (const t of targets) {
+      if (t.type === 'access') await kv.deny(t.jti, t.exp);
+      this.d.metrics.tokensRevoked.inc({ kind: t.type });
+    }
+  }
+}

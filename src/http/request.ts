@@ -1,0 +1,60 @@
+// Small facts about a request that every surface needs.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditSurface, RequestMeta } from '../core/audit.js';
+import type { Config } from '../config.js';
+
+/** Client IP (Fastify applies TRUST_PROXY, v1.md §0.2), User-Agent and surface, for the core. */
+export function requestMeta(request: FastifyRequest, surface: AuditSurface): RequestMeta {
+  const ua = request.headers['user-agent'];
+  return { surface, ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 256) : null };
+}
+
+/** v1.md §0.3: Secure on every cookie when PUBLIC_URL is https or the request came over HTTPS. */
+export function cookieSecure(request: FastifyRequest, config: Pick<Config, 'publicUrl'>): boolean {
+  if (config.publicUrl?.startsWith('https://')) return true;
+  return request.protocol === 'https';
+}
+
+/** Base for absolute links: PUBLIC_URL, else the request's scheme and host. */
+export function publicBase(request: FastifyRequest, config: Pick<Config, 'publicUrl'>): string {
+  if (config.publicUrl) return config.publicUrl;
+  return `${request.protocol}://${request.host}`;
+}
+
+/** The request's own origin, for CSRF Origin checks. */
+export function requestOrigin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
+
+export const EXPIRED_COOKIE_DATE = new Date(0);
+
+export interface CookieOptions {
+  httpOnly?: boolean;
+  sameSite?: 'lax' | 'strict' | 'none';
+  maxAge?: number;
+  path?: string;
+}
+
+/** Sets a cookie with the Secure rule applied. */
+export function setCookie(reply: FastifyReply, config: Pick<Config, 'publicUrl'>, name: string, value: string, opts: CookieOptions): void {
+  reply.setCookie(name, value, {
+    path: opts.path ?? '/',
+    httpOnly: opts.httpOnly,
+    sameSite: opts.sameSite,
+    maxAge: opts.maxAge,
+    expires: opts.maxAge !== undefined ? new Date(Date.now() + opts.maxAge * 1000) : undefined,
+    secure: cookieSecure(reply.request, config),
+  });
+}
+
+/** Clears a cookie: empty value, Max-Age=0 and the 1970 Expires (v1.md §0.4). */
+export function clearCookie(reply: FastifyReply, config: Pick<Config, 'publicUrl'>, name: string, opts: Omit<CookieOptions, 'maxAge'> = {}): void {
+  reply.setCookie(name, '', {
+    path: opts.path ?? '/',
+    httpOnly: opts.httpOnly,
+    sameSite: opts.sameSite,
+    maxAge: 0,
+    expires: EXPIRED_COOKIE_DATE,
+    secure: cookieSecure(reply.request, config),
+  });
+}

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { HitResult, Kv } from './kv.js';
+
+// The window is pruned, counted and extended in one script so concurrent instances can't
+// both take the last slot. Redis's own clock is used so instances need not agree on time.
+const HIT_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, tonumber(oldest[2]) + window - now}
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return {1, 0}
+`;
+
+const CLAIM_SCRIPT = `
+if redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'NX') then return 0 end
+local left = redis.call('PTTL', KEYS[1])
+if left < 1 then return 1 end
+return left
+`;
+
+export class RedisKv implements Kv {
+  readonly kind = 'redis' as const;
+
+  constructor(readonly redis: Redis, private readonly prefix: string) {
+    redis.defineCommand('ghHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    redis.defineCommand('ghClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
+  }
+
+  /** Connects eagerly so a wrong REDIS_URL stops the start instead of hanging requests. */
+  static async connect(url: string, prefix: string): Promise<RedisKv> {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3000, enableAutoPipelining: true });
+    redis.on('error', () => {}); // reconnects on its own; failures surface on commands and /readyz
+    await redis.connect();
+    return new RedisKv(redis, prefix);
+  }
+
+  async hit(key: string, limit: number, windowMs: number): Promise<HitResult> {
+    const member = randomBytes(8).toString('hex');
+    const [ok, wait] = (await (this.redis as any).ghHit(this.prefix + 'hit:' + key, windowMs, limit, member)) as [number, number];
+    return { allowed: ok === 1, retryAfterMs: Number(wait) };
+  }
+
+  async resetHits(key: string): Promise<void> {
+    await this.redis.del(this.prefix + 'hit:' + key);
+  }
+
+  async claim(key: string, ttlMs: number): Promise<number> {
+    return Number(await (this.redis as any).ghClaim(this.prefix + 'claim:' + key, Math.max(1, Math.ceil(ttlMs))));
+  }
+
+  async deny(jti: string, expSec: number): Promise<void> {
+    if (expSec * 1000 <= Date.now()) return;
+    await this.redis.set(this.prefix + 'deny:' + jti, '1', 'EXAT', expSec);
+  }
+
+  async isDenied(jti: string): Promise<boolean> {
+    return (await this.redis.exists(this.prefix + 'deny:' + jti)) === 1;
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,19 @@
+// The surfaces that exist, by name; SURFACES picks which are mounted.
+import type { SurfaceName } from '../config.js';
+import type { Surface } from '../http/surface.js';
+
+const REGISTRY: Partial<Record<SurfaceName, () => Promise<Surface>>> = {
+};
+
+export async function loadSurfaces(names: readonly SurfaceName[]): Promise<Surface[]> {
+  const out: Surface[] = [];
+  for (const name of names) {
+    const load = REGISTRY[name];
+    if (load) out.push(await load());
+  }
+  return out;
+}
+
+export function availableSurfaces(): SurfaceName[] {
+  return Object.keys(REGISTRY) as SurfaceName[];
+}
