@@ -12,6 +12,11 @@ import { Accounts } from './core/accounts.js';
 import { Audit } from './core/audit.js';
 import { BrowserSessions } from './core/browser-sessions.js';
 import { EmailTokens } from './core/email-tokens.js';
+import { AccountMail } from './core/account-mail.js';
+import { KnoxTokens } from './core/knox.js';
+import { Profiles } from './core/profiles.js';
+import { loadV1Keys, type V1Keys } from './core/v1-keys.js';
+import { V1Credentials } from './http/v1-credentials.js';
 import { Lockout } from './core/lockout.js';
 import { Login } from './core/login.js';
 import { Mailer } from './core/mail.js';
@@ -37,6 +42,11 @@ export interface BuildOptions {
   kvPrefix?: string;
   /** Process metrics (event loop, memory) are registered once per process in tests. */
   processMetrics?: boolean;
+  /**
+   * Close every connection at once on close (tests). In production idle keep-alive sockets are
+   * closed and in-flight requests drain.
+   */
+  forceCloseConnections?: boolean;
 }
 
 export interface BuiltApp {
@@ -78,6 +88,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     trustProxy: config.trustProxy.length ? [...config.trustProxy] : false,
     bodyLimit: MULTIPART_LIMIT,
     return503OnClosing: true,
+    forceCloseConnections: options.forceCloseConnections ? true : 'idle',
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 1000 },
     // Errors Fastify raises before routing (a malformed URL): a plain JSON 400, never HTML.
     frameworkErrors: (_err, _request, reply: any) => {
@@ -94,7 +105,8 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     await store.close();
     throw err;
   }
-  const ctx = createContext(app, config, store, kv, options);
+  const v1Keys = await loadV1Keys(config.v1JwtAlgorithm, config.dataDir, new SecretKeys(config.secretKey));
+  const ctx = createContext(app, config, store, kv, v1Keys, options);
   if (kv.kind === 'memory') await ctx.revocation.loadDenylist();
 
   app.addHook('onClose', async () => {
@@ -115,7 +127,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
   return { app, ctx };
 }
 
-function createContext(app: FastifyInstance, config: ResolvedConfig, store: ReturnType<typeof openStore>, kv: Kv, options: BuildOptions): AppContext {
+function createContext(app: FastifyInstance, config: ResolvedConfig, store: ReturnType<typeof openStore>, kv: Kv, v1Keys: V1Keys, options: BuildOptions): AppContext {
   const db = store.db;
   const log = app.log;
   const metrics = new Metrics(options.processMetrics ?? true);
@@ -129,9 +141,16 @@ function createContext(app: FastifyInstance, config: ResolvedConfig, store: Retu
   const login = new Login({ db, accounts, passwords, lockout, audit, metrics, onBackgroundError: (err) => log.error({ err }, 'background task failed') });
   const mailer = new Mailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: path.join(config.dataDir, 'outbox') }, log);
   const secrets = new SecretKeys(config.secretKey);
+  const emailTokens = new EmailTokens(db, secrets);
+  const knox = new KnoxTokens(db, metrics, () => config.v1KnoxTokenLimit);
   return {
     config, store, db, dialect: store.dialect, kv, log, metrics, secrets, passwords, accounts, lockout, login,
-    throttle: new Throttle(kv), audit, sessions, revocation, mailer, media, emailTokens: new EmailTokens(db, secrets),
+    throttle: new Throttle(kv), audit, sessions, revocation, mailer, media, emailTokens,
+    accountMail: new AccountMail({ config, kv, emailTokens, mailer, metrics }),
+    profiles: new Profiles(db),
+    knox,
+    v1Keys,
+    v1Auth: new V1Credentials(db, kv, accounts, knox, v1Keys),
   };
 }
 

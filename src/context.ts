@@ -10,6 +10,11 @@ import type { Accounts } from './core/accounts.js';
 import type { Audit } from './core/audit.js';
 import type { BrowserSessions } from './core/browser-sessions.js';
 import type { EmailTokens } from './core/email-tokens.js';
+import type { AccountMail } from './core/account-mail.js';
+import type { KnoxTokens } from './core/knox.js';
+import type { Profiles } from './core/profiles.js';
+import type { V1Keys } from './core/v1-keys.js';
+import type { V1Credentials } from './http/v1-credentials.js';
 import type { Lockout } from './core/lockout.js';
 import type { Login } from './core/login.js';
 import type { Mailer } from './core/mail.js';
@@ -42,6 +47,13 @@ export interface AppContext {
   readonly sessions: BrowserSessions;
   readonly revocation: Revocation;
   readonly emailTokens: EmailTokens;
+  readonly accountMail: AccountMail;
+  readonly profiles: Profiles;
+  readonly knox: KnoxTokens;
+  /** v1 JWT keys and codec (also used by the admin JSON API). */
+  readonly v1Keys: V1Keys;
+  /** v1 credential checks (knox Token, v1 Bearer), shared by v1 and the admin JSON API. */
+  readonly v1Auth: V1Credentials;
   readonly mailer: Mailer;
   readonly media: MediaStore;
 }

@@ -39,3 +39,31 @@ export function normalizeEmailDomain(email: string): string {
   if (at < 0) return email;
   return email.slice(0, at + 1) + email.slice(at + 1).toLowerCase();
 }
+
+const URL_SCHEMES = ['http', 'https', 'ftp', 'ftps'];
+const HOST_LABEL = /^(?!-)[a-z0-9\u00a1-\uffff-]{1,63}(?<!-)$/i;
+const TLD = /^(?:[a-z\u00a1-\uffff-]{2,63}|xn--[a-z0-9]{1,59})$/i;
+
+/**
+ * Django's URLValidator, in substance: an allowed scheme, optional user:password, a host that
+ * is a dotted name with a real TLD, `localhost`, an IPv4 address or a bracketed IPv6 address,
+ * an optional port, and no whitespace anywhere.
+ */
+export function isValidUrl(value: string, schemes: readonly string[] = URL_SCHEMES): boolean {
+  if (value.length > 2048 || /\s/.test(value)) return false;
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(?:[^\s:@/]+(?::[^\s@/]*)?@)?(\[[0-9a-f:.]+\]|[^/?#:@]+)(?::(\d{1,5}))?([/?#][^\s]*)?$/i.exec(value);
+  if (!m || !schemes.includes(m[1].toLowerCase())) return false;
+  const host = m[2];
+  if (m[3] !== undefined && Number(m[3]) > 65535) return false;
+  if (host.startsWith('[')) return host.slice(1, -1).includes(':');
+  if (host.toLowerCase() === 'localhost') return true;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return host.split('.').every((p) => Number(p) <= 255);
+  const labels = host.replace(/\.$/, '').split('.');
+  if (labels.length < 2) return false;
+  return labels.slice(0, -1).every((l) => HOST_LABEL.test(l)) && TLD.test(labels[labels.length - 1]);
+}
+
+/** A LIKE pattern matching `text` anywhere, with %, _ and \ escaped (use with ESCAPE '\'). */
+export function containsPattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+}

@@ -52,8 +52,8 @@ export function stringField(data: Record<string, unknown>, key: string, opts: St
 }
 
 // Python's str.strip() removes Unicode whitespace; JavaScript's trim() is the same set plus BOM.
-// eslint-disable-next-line no-control-regex -- Python also strips the file/group/record/unit separators
 export function pyStrip(s: string): string {
+  // eslint-disable-next-line no-control-regex -- Python also strips the file/group/record/unit separators
   return s.replace(/^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/gu, '');
 }
 

@@ -66,7 +66,7 @@ export async function startApp(env: Record<string, string> = {}, configOverrides
     ...env,
   };
   const config = { ...loadConfig(fullEnv), argon2: FAST_ARGON2, ...configOverrides };
-  const { app, ctx } = await buildApp(config, { kvPrefix: `ghtest:${randomBytes(6).toString('hex')}:`, processMetrics: false });
+  const { app, ctx } = await buildApp(config, { kvPrefix: `ghtest:${randomBytes(6).toString('hex')}:`, processMetrics: false, forceCloseConnections: true });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

@@ -1,0 +1,131 @@
+// Knox tokens (v1.md §2.1): 32 random bytes shown once as 64 lowercase hex, stored as the
+// SHA-512 of the raw bytes, 10 h sliding expiry, a per-user cap that evicts the oldest.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, KnoxTokensTable } from '../store/schema.js';
+import type { User } from './accounts.js';
+import type { Metrics } from './metrics.js';
+import { sha512Hex } from './secrets.js';
+import { MICROS_PER_SECOND, nowMicros } from './time.js';
+
+export const KNOX_TTL_MICROS = 10 * 3600 * MICROS_PER_SECOND;
+/** The sliding expiry is written only when it moves by more than this (v1.md §2.1). */
+const WRITE_SLACK_MICROS = 60 * MICROS_PER_SECOND;
+const TOKEN_FORMAT = /^[0-9a-f]{64}$/;
+
+export type KnoxToken = Selectable<KnoxTokensTable>;
+
+export type KnoxCheck =
+  | { ok: true; user: User; token: KnoxToken }
+  | { ok: false; reason: 'invalid' | 'inactive' };
+
+export class KnoxTokens {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly metrics: Metrics,
+    private readonly limit: () => number,
+  ) {}
+
+  /**
+   * Creates a token for `user`, evicting expired then oldest tokens beyond the cap. The cap is
+   * applied inside one transaction that first locks the user's row (PostgreSQL) or holds the
+   * single SQLite writer, so 20 concurrent logins still leave exactly `limit` tokens.
+   */
+  async create(user: Pick<User, 'number'>, ip: string | null, userAgent: string | null): Promise<{ token: string; record: KnoxToken }> {
+    const raw = randomBytes(32);
+    const now = nowMicros();
+    const record: KnoxToken = {
+      id: randomUUID(),
+      digest: sha512Hex(raw),
+      user_number: user.number,
+      created: now,
+      expires: now + KNOX_TTL_MICROS,
+      last_used: null,
+      ip,
+      user_agent: userAgent ? userAgent.slice(0, 256) : null,
+    };
+    const limit = this.limit();
+    await this.db.transaction().execute(async (trx) => {
+      // A no-op write takes the user's row lock on PostgreSQL; SQLite has one writer anyway.
+      await trx.updateTable('users').set((eb) => ({ updated: eb.ref('updated') })).where('number', '=', user.number).execute();
+      if (limit > 0) {
+        await trx.deleteFrom('knox_tokens').where('user_number', '=', user.number).where('expires', '<=', now).execute();
+        const kept = await trx
+          .selectFrom('knox_tokens')
+          .select('id')
+          .where('user_number', '=', user.number)
+          .orderBy('created', 'desc')
+          .orderBy('id', 'desc')
+          .limit(limit - 1)
+          .execute();
+        let evict = trx.deleteFrom('knox_tokens').where('user_number', '=', user.number);
+        if (kept.length) evict = evict.where('id', 'not in', kept.map((k) => k.id));
+        await evict.execute();
+      }
+      await trx.insertInto('knox_tokens').values(record).execute();
+    });
+    this.metrics.tokensIssued.inc({ kind: 'knox' });
+    return { token: raw.toString('hex'), record };
+  }
+
+  /** Authenticates a presented token string: format, digest look-up, expiry (deleted), user activity. */
+  async check(presented: string): Promise<KnoxCheck> {
+    if (!TOKEN_FORMAT.test(presented)) return { ok: false, reason: 'invalid' };
+    const digest = sha512Hex(Buffer.from(presented, 'hex'));
+    const row = await this.db
+      .selectFrom('knox_tokens')
+      .innerJoin('users', 'users.number', 'knox_tokens.user_number')
+      .selectAll('users')
+      .select([
+        'knox_tokens.id as t_id', 'knox_tokens.created as t_created', 'knox_tokens.expires as t_expires',
+        'knox_tokens.last_used as t_last_used', 'knox_tokens.ip as t_ip', 'knox_tokens.user_agent as t_user_agent',
+      ])
+      .where('knox_tokens.digest', '=', digest)
+      .executeTakeFirst();
+    if (!row) return { ok: false, reason: 'invalid' };
+    const now = nowMicros();
+    if (row.t_expires <= now) {
+      await this.db.deleteFrom('knox_tokens').where('id', '=', row.t_id).execute();
+      return { ok: false, reason: 'invalid' };
+    }
+    const { t_id, t_created, t_expires, t_last_used, t_ip, t_user_agent, ...user } = row;
+    if (user.is_active !== 1) return { ok: false, reason: 'inactive' };
+    const token: KnoxToken = { id: t_id, digest, user_number: user.number, created: t_created, expires: t_expires, last_used: t_last_used, ip: t_ip, user_agent: t_user_agent };
+    await this.slide(token, now);
+    return { ok: true, user: user as User, token };
+  }
+
+  /** Moves the expiry to now + 10 h (and last_used), writing only when it moved by over 60 s. */
+  private async slide(token: KnoxToken, now: number): Promise<void> {
+    const expires = now + KNOX_TTL_MICROS;
+    if (expires - token.expires <= WRITE_SLACK_MICROS) return;
+    await this.db.updateTable('knox_tokens').set({ expires, last_used: now }).where('id', '=', token.id).execute();
+    token.expires = expires;
+    token.last_used = now;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('knox_tokens').where('id', '=', id).executeTakeFirst();
+    const n = Number(r.numDeletedRows);
+    this.metrics.tokensRevoked.inc({ kind: 'knox' }, n);
+    return n > 0;
+  }
+
+  async deleteAllOf(userNumber: number): Promise<number> {
+    const r = await this.db.deleteFrom('knox_tokens').where('user_number', '=', userNumber).executeTakeFirst();
+    const n = Number(r.numDeletedRows);
+    this.metrics.tokensRevoked.inc({ kind: 'knox' }, n);
+    return n;
+  }
+
+  /** Live tokens of a user, newest first (sessions/ listing). */
+  async listOf(userNumber: number): Promise<KnoxToken[]> {
+    return this.db
+      .selectFrom('knox_tokens')
+      .selectAll()
+      .where('user_number', '=', userNumber)
+      .where('expires', '>', nowMicros())
+      .orderBy('created', 'desc')
+      .execute();
+  }
+}

@@ -1,0 +1,130 @@
+// v1 credentials (v1.md §1.5, §1.6), used by the v1 surface and the admin JSON API: knox
+// `Token` and v1 `Bearer` JWTs, with the exact failure answers of the original. The hot path
+// is one indexed query (knox join users, or users by id) plus a cached signature check.
+import type { JWTPayload } from 'jose';
+import type { Kysely } from 'kysely';
+import type { Kv } from '../kv/kv.js';
+import type { Database } from '../store/schema.js';
+import type { Accounts, User } from '../core/accounts.js';
+import type { KnoxToken, KnoxTokens } from '../core/knox.js';
+import type { V1Keys } from '../core/v1-keys.js';
+import { MICROS_PER_SECOND, nowMicros } from '../core/time.js';
+
+export type V1Auth =
+  | { kind: 'none' }
+  | { kind: 'knox'; user: User; token: KnoxToken }
+  | { kind: 'jwt'; user: User; token: string; jti: string; exp: number; iat: number; loginId: string | null };
+
+/** The body of a v1 401: a bare string, or the objects simplejwt sent. */
+export type V1AuthError = string | { detail: string; code: string };
+
+export type V1AuthResult = { ok: true; auth: V1Auth } | { ok: false; error: V1AuthError };
+
+export const V1_ERRORS = {
+  noCredentials: 'Invalid token header. No credentials provided.',
+  spaces: 'Invalid token header. Token string should not contain spaces.',
+  invalidToken: 'Invalid token.',
+  inactiveKnox: 'User inactive or deleted.',
+  badBearerHeader: { detail: 'Authorization header must contain two space-delimited values', code: 'bad_authorization_header' },
+  invalidJwt: 'Token is invalid or expired',
+  wrongType: 'Token has wrong type',
+  noUserId: { detail: 'Token contained no recognizable user identification', code: 'token_not_valid' },
+  userNotFound: 'User not found',
+  userInactive: { detail: 'User is inactive', code: 'user_inactive' },
+} as const;
+
+export interface SchemesAllowed { knox: boolean; bearer: boolean }
+
+const LAST_USED_EVERY_MICROS = 60 * MICROS_PER_SECOND;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `Authorization` split on runs of whitespace, as Python's str.split(). */
+export function authWords(header: string | undefined): string[] {
+  if (!header) return [];
+  return header.split(/[\s\u001c-\u001f\u0085]+/u).filter(Boolean);
+}
+
+export class V1Credentials {
+  /** jti -> login id; immutable facts, bounded. */
+  private readonly loginOfJti = new Map<string, string | null>();
+  /** login id -> when last_used was last written by this instance. */
+  private readonly lastUsedWritten = new Map<string, number>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly kv: Kv,
+    private readonly accounts: Accounts,
+    private readonly knox: KnoxTokens,
+    private readonly keys: V1Keys,
+  ) {}
+
+  /** §1.6: the second word is a v1 access JWT whose jti is denylisted. Any scheme word. */
+  async isDenylisted(header: string | undefined): Promise<boolean> {
+    const words = authWords(header);
+    if (words.length < 2 || !words[1].includes('.')) return false;
+    const v = await this.keys.codec.verify(words[1]);
+    if (!v.ok || v.payload.token_type !== 'access' || typeof v.payload.jti !== 'string') return false;
+    return this.kv.isDenied(v.payload.jti);
+  }
+
+  async authenticate(header: string | undefined, allowed: SchemesAllowed): Promise<V1AuthResult> {
+    const words = authWords(header);
+    if (words.length === 0) return { ok: true, auth: { kind: 'none' } };
+    const scheme = words[0];
+    if (scheme.toLowerCase() === 'token' && allowed.knox) return this.knoxAuth(words);
+    if (scheme === 'Bearer' && allowed.bearer) return this.bearerAuth(words);
+    return { ok: true, auth: { kind: 'none' } };
+  }
+
+  private async knoxAuth(words: string[]): Promise<V1AuthResult> {
+    if (words.length === 1) return { ok: false, error: V1_ERRORS.noCredentials };
+    if (words.length > 2) return { ok: false, error: V1_ERRORS.spaces };
+    const r = await this.knox.check(words[1]);
+    if (!r.ok) return { ok: false, error: r.reason === 'inactive' ? V1_ERRORS.inactiveKnox : V1_ERRORS.invalidToken };
+    return { ok: true, auth: { kind: 'knox', user: r.user, token: r.token } };
+  }
+
+  private async bearerAuth(words: string[]): Promise<V1AuthResult> {
+    if (words.length !== 2) return { ok: false, error: V1_ERRORS.badBearerHeader };
+    const token = words[1];
+    const v = await this.keys.codec.verify(token);
+    if (!v.ok) return { ok: false, error: V1_ERRORS.invalidJwt };
+    const claims = v.payload;
+    if (claims.token_type !== 'access') return { ok: false, error: claims.token_type === undefined ? V1_ERRORS.invalidJwt : V1_ERRORS.wrongType };
+    if (claims.user_id === undefined || claims.user_id === null) return { ok: false, error: V1_ERRORS.noUserId };
+    const userId = String(claims.user_id);
+    const user = UUID.test(userId) ? await this.accounts.byId(userId.toLowerCase()) : undefined;
+    if (!user) return { ok: false, error: V1_ERRORS.userNotFound };
+    if (user.is_active !== 1) return { ok: false, error: V1_ERRORS.userInactive };
+    const jti = typeof claims.jti === 'string' ? claims.jti : '';
+    const loginId = await this.loginIdOf(jti);
+    if (loginId) await this.touchLogin(loginId);
+    return { ok: true, auth: { kind: 'jwt', user, token, jti, exp: numberClaim(claims, 'exp'), iat: numberClaim(claims, 'iat'), loginId } };
+  }
+
+  private async loginIdOf(jti: string): Promise<string | null> {
+    if (!jti) return null;
+    const cached = this.loginOfJti.get(jti);
+    if (cached !== undefined) return cached;
+    const row = await this.db.selectFrom('jwt_tokens').select('login_id').where('jti', '=', jti).executeTakeFirst();
+    const loginId = row?.login_id ?? null;
+    if (this.loginOfJti.size >= 50_000) this.loginOfJti.delete(this.loginOfJti.keys().next().value!);
+    this.loginOfJti.set(jti, loginId);
+    return loginId;
+  }
+
+  /** v1.md §2.2: a login's last_used moves with each request, written at most once a minute. */
+  private async touchLogin(loginId: string): Promise<void> {
+    const now = nowMicros();
+    const last = this.lastUsedWritten.get(loginId);
+    if (last !== undefined && now - last < LAST_USED_EVERY_MICROS) return;
+    if (this.lastUsedWritten.size >= 50_000) this.lastUsedWritten.delete(this.lastUsedWritten.keys().next().value!);
+    this.lastUsedWritten.set(loginId, now);
+    await this.db.updateTable('jwt_logins').set({ last_used: now }).where('id', '=', loginId).execute();
+  }
+}
+
+function numberClaim(claims: JWTPayload, name: string): number {
+  const v = claims[name];
+  return typeof v === 'number' ? v : 0;
+}
