@@ -41,6 +41,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `Authorization` split on runs of whitespace, as Python's str.split(). */
 export function authWords(header: string | undefined): string[] {
   if (!header) return [];
+  // eslint-disable-next-line no-control-regex -- Python's split() also splits on these separators
   return header.split(/[\s\u001c-\u001f\u0085]+/u).filter(Boolean);
 }
 
