@@ -50,7 +50,7 @@ export class Lockout {
       .set({
         failed_logins: next,
         last_failure_at: now,
-        locked_until: sql<number | null>`case when (${next}) >= ${this.policy.failures} then ${now + this.windowMicros} else null end`,
+        locked_until: sql<number | null>`case when (${next}) >= ${this.policy.failures} then cast(${now + this.windowMicros} as bigint) else null end`,
       })
       .where('number', '=', userNumber)
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
