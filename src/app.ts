@@ -33,6 +33,7 @@ import { registerOps } from './http/ops.js';
 import type { Kv } from './kv/kv.js';
 import { MemoryKv } from './kv/memory.js';
 import { RedisKv } from './kv/redis.js';
+import { RedisSessions } from './kv/redis-sessions.js';
 import { migrateToLatest } from './store/migrations.js';
 import { openStore } from './store/db.js';
 import { loadSurfaces } from './surfaces/index.js';
@@ -135,7 +136,8 @@ function createContext(app: FastifyInstance, config: ResolvedConfig, store: Retu
   const accounts = new Accounts(db, passwords);
   const lockout = new Lockout(db, { failures: config.lockoutFailures, minutes: config.lockoutMinutes });
   const audit = new Audit(db);
-  const sessions = new BrowserSessions(db);
+  // Sessions follow the shared store: Redis when configured (v1.md §0.4), else the database.
+  const sessions = kv instanceof RedisKv ? new RedisSessions(kv.redis, kv.prefix) : new BrowserSessions(db);
   const media = new MediaStore(path.join(config.dataDir, 'media'));
   const revocation = new Revocation({ db, kv, sessions, metrics, removeMedia: (n) => media.removeUserDir(n) });
   const login = new Login({ db, accounts, passwords, lockout, audit, metrics, onBackgroundError: (err) => log.error({ err }, 'background task failed') });

@@ -8,7 +8,7 @@ import type { Database } from './store/schema.js';
 import type { Dialect, Store } from './store/db.js';
 import type { Accounts } from './core/accounts.js';
 import type { Audit } from './core/audit.js';
-import type { BrowserSessions } from './core/browser-sessions.js';
+import type { SessionStore } from './core/browser-sessions.js';
 import type { EmailTokens } from './core/email-tokens.js';
 import type { AccountMail } from './core/account-mail.js';
 import type { KnoxTokens } from './core/knox.js';
@@ -44,7 +44,7 @@ export interface AppContext {
   readonly login: Login;
   readonly throttle: Throttle;
   readonly audit: Audit;
-  readonly sessions: BrowserSessions;
+  readonly sessions: SessionStore;
   readonly revocation: Revocation;
   readonly emailTokens: EmailTokens;
   readonly accountMail: AccountMail;

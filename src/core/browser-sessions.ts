@@ -43,18 +43,38 @@ export function hasSlots(s: SessionSlots): boolean {
 /** Seconds until the longest-lived slot ends; the cookie's Max-Age. */
 export function remainingSeconds(s: SessionSlots, now = nowMicros()): number {
   const end = Math.max(s.loginExpires ?? 0, s.refreshExpires ?? 0);
-  return Math.max(0, Math.floor((end - now) / MICROS_PER_SECOND));
+  // Rounded: a slot set a few microseconds ago still has its full 7200 s.
+  return Math.max(0, Math.round((end - now) / MICROS_PER_SECOND));
 }
 
-export class BrowserSessions {
+/** Where sessions live: the database, or Redis when REDIS_URL is set (v1.md §0.4). */
+export interface SessionStore {
+  newKey(): string;
+  /** The live session for a cookie value, or null (unknown, expired, or no slot left). */
+  load(key: string | undefined): Promise<Session | null>;
+  /** Writes the slots under `key` (created when new); with no slot left the session is deleted. */
+  save(key: string, slots: SessionSlots): Promise<void>;
+  destroy(key: string): Promise<void>;
+  /** A new key for the same slots (login changes the session id against fixation). */
+  rotate(oldKey: string | null, slots: SessionSlots): Promise<string>;
+  /** Revocation and deletion: every login slot that points at the user ends. */
+  endLoginSlotsOf(userNumber: number): Promise<void>;
+  /** Housekeeping: drop sessions whose every slot has expired. */
+  sweep(): Promise<number>;
+}
+
+/** 32 random bytes: well above the 128 bits the spec asks for. */
+export function newSessionKey(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export class BrowserSessions implements SessionStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** 32 random bytes: well above the 128 bits the spec asks for. */
   newKey(): string {
-    return randomBytes(32).toString('base64url');
+    return newSessionKey();
   }
 
-  /** The live session for a cookie value, or null (unknown, expired, or no slot left). */
   async load(key: string | undefined): Promise<Session | null> {
     if (!key || key.length > 200) return null;
     const digest = sha256Hex(key);
@@ -68,7 +88,6 @@ export class BrowserSessions {
     return { key, ...slots };
   }
 
-  /** Writes the slots under `key` (created when new); with no slot left the session is deleted. */
   async save(key: string, slots: SessionSlots): Promise<void> {
     const digest = sha256Hex(key);
     if (!hasSlots(slots)) {
@@ -93,7 +112,6 @@ export class BrowserSessions {
     await this.db.deleteFrom('browser_sessions').where('key_digest', '=', sha256Hex(key)).execute();
   }
 
-  /** A new key for the same slots (login changes the session id against fixation). */
   async rotate(oldKey: string | null, slots: SessionSlots): Promise<string> {
     if (oldKey) await this.destroy(oldKey);
     const key = this.newKey();
@@ -101,13 +119,11 @@ export class BrowserSessions {
     return key;
   }
 
-  /** Revocation and deletion: every login slot that points at the user ends. */
   async endLoginSlotsOf(userNumber: number): Promise<void> {
     await this.db.updateTable('browser_sessions').set({ login_user: null, login_expires: null }).where('login_user', '=', userNumber).execute();
     await this.db.deleteFrom('browser_sessions').where('login_user', 'is', null).where('refresh_jti', 'is', null).execute();
   }
 
-  /** Housekeeping: drop sessions whose every slot has expired. */
   async sweep(): Promise<number> {
     const r = await this.db.deleteFrom('browser_sessions').where('expires', '<=', nowMicros()).executeTakeFirst();
     return Number(r.numDeletedRows);

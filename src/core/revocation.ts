@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Kv } from '../kv/kv.js';
 import type { Database } from '../store/schema.js';
 import type { User } from './accounts.js';
-import type { BrowserSessions } from './browser-sessions.js';
+import type { SessionStore } from './browser-sessions.js';
 import type { Metrics } from './metrics.js';
 import { nowMicros, nowSeconds } from './time.js';
 
@@ -29,7 +29,7 @@ export interface Spare { knoxId?: string; loginId?: string }
 export interface RevocationDeps {
   db: Kysely<Database>;
   kv: Kv;
-  sessions: BrowserSessions;
+  sessions: SessionStore;
   metrics: Metrics;
   /** Removes DATA_DIR/media/avatars/<number>/ */
   removeMedia: (userNumber: number) => Promise<void>;

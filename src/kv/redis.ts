@@ -29,7 +29,7 @@ return left
 export class RedisKv implements Kv {
   readonly kind = 'redis' as const;
 
-  constructor(readonly redis: Redis, private readonly prefix: string) {
+  constructor(readonly redis: Redis, readonly prefix: string) {
     redis.defineCommand('ghHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
     redis.defineCommand('ghClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
   }

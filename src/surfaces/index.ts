@@ -3,6 +3,7 @@ import type { SurfaceName } from '../config.js';
 import type { Surface } from '../http/surface.js';
 
 const REGISTRY: Partial<Record<SurfaceName, () => Promise<Surface>>> = {
+  users: async () => (await import('./users/index.js')).surface,
 };
 
 export async function loadSurfaces(names: readonly SurfaceName[]): Promise<Surface[]> {

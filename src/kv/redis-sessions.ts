@@ -1,0 +1,98 @@
+// The shared `sessionid` sessions in Redis (v1.md §0.4, when REDIS_URL is set): one hash per
+// session under the digest of its key, expiring with its longest slot, and one set per user
+// of the sessions whose login slot points at them, so revocation can find them.
+import type { Redis } from 'ioredis';
+import { type Session, type SessionSlots, type SessionStore, hasSlots, liveSlots, newSessionKey } from '../core/browser-sessions.js';
+import { sha256Hex } from '../core/secrets.js';
+import { nowMicros } from '../core/time.js';
+
+type Fields = Record<string, string>;
+
+function toFields(s: SessionSlots): Fields {
+  const f: Fields = {};
+  if (s.loginUser !== null && s.loginExpires !== null) {
+    f.login_user = String(s.loginUser);
+    f.login_expires = String(s.loginExpires);
+  }
+  if (s.refreshJti !== null && s.refreshExpires !== null) {
+    f.refresh_jti = s.refreshJti;
+    f.refresh_expires = String(s.refreshExpires);
+  }
+  return f;
+}
+
+function fromFields(f: Fields): SessionSlots {
+  const num = (v: string | undefined) => (v === undefined ? null : Number(v));
+  return { loginUser: num(f.login_user), loginExpires: num(f.login_expires), refreshJti: f.refresh_jti ?? null, refreshExpires: num(f.refresh_expires) };
+}
+
+export class RedisSessions implements SessionStore {
+  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+
+  private keyOf(digest: string): string {
+    return `${this.prefix}sess:${digest}`;
+  }
+
+  private userSet(userNumber: number): string {
+    return `${this.prefix}sess-user:${userNumber}`;
+  }
+
+  newKey(): string {
+    return newSessionKey();
+  }
+
+  async load(key: string | undefined): Promise<Session | null> {
+    if (!key || key.length > 200) return null;
+    const fields = await this.redis.hgetall(this.keyOf(sha256Hex(key)));
+    const slots = liveSlots(fromFields(fields));
+    if (!hasSlots(slots)) return null; // Redis expires the hash itself
+    return { key, ...slots };
+  }
+
+  async save(key: string, slots: SessionSlots): Promise<void> {
+    const digest = sha256Hex(key);
+    const redisKey = this.keyOf(digest);
+    if (!hasSlots(slots)) {
+      await this.redis.del(redisKey);
+      return;
+    }
+    const expiresMs = Math.ceil(Math.max(slots.loginExpires ?? 0, slots.refreshExpires ?? 0) / 1000);
+    const tx = this.redis.multi().del(redisKey).hset(redisKey, toFields(slots)).pexpireat(redisKey, expiresMs);
+    if (slots.loginUser !== null) {
+      const set = this.userSet(slots.loginUser);
+      // Only an index: stale members are skipped when read, and the set outlives any slot.
+      tx.sadd(set, digest).pexpire(set, 15 * 86_400_000);
+    }
+    await tx.exec();
+  }
+
+  async destroy(key: string): Promise<void> {
+    await this.redis.del(this.keyOf(sha256Hex(key)));
+  }
+
+  async rotate(oldKey: string | null, slots: SessionSlots): Promise<string> {
+    if (oldKey) await this.destroy(oldKey);
+    const key = this.newKey();
+    await this.save(key, slots);
+    return key;
+  }
+
+  async endLoginSlotsOf(userNumber: number): Promise<void> {
+    const set = this.userSet(userNumber);
+    const digests = await this.redis.smembers(set);
+    for (const digest of digests) {
+      const redisKey = this.keyOf(digest);
+      const fields = await this.redis.hgetall(redisKey);
+      if (fields.login_user !== String(userNumber)) continue;
+      const rest = liveSlots({ ...fromFields(fields), loginUser: null, loginExpires: null }, nowMicros());
+      if (hasSlots(rest)) await this.redis.hdel(redisKey, 'login_user', 'login_expires');
+      else await this.redis.del(redisKey);
+    }
+    await this.redis.del(set);
+  }
+
+  /** Redis expires sessions itself. */
+  async sweep(): Promise<number> {
+    return 0;
+  }
+}

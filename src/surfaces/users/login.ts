@@ -1,0 +1,44 @@
+// POST /users/login/ and POST /users/logout/ (users.md §2.3, §2.4) over the shared login slot.
+import { charLength } from '../../http/fields.js';
+import { requestMeta } from '../../http/request.js';
+import { endLogin, startLogin } from '../../http/session-login.js';
+import type { GenericReply } from '../../http/surface.js';
+import { person } from '../../core/accounts.js';
+import { jsonObject } from './json-object.js';
+import type { Call } from './pipeline.js';
+import { REPLY, userMessage } from './replies.js';
+
+// v1.md §0.5: no surface accepts a longer password; a longer one fails without being hashed.
+const PASSWORD_MAX = 128;
+
+export async function login({ ctx, request, reply, login: current }: Call): Promise<GenericReply> {
+  if (current) return REPLY.alreadyAuthenticated;
+  const data = jsonObject(request);
+  if (!data) return REPLY.invalidJson;
+  const { username, password } = data;
+  if (typeof username !== 'string' || typeof password !== 'string' || username === '' || password === '') {
+    return REPLY.credentialsRequired;
+  }
+  // PostgreSQL text cannot hold NUL, so no account has one; don't send it to the database.
+  const user = username.includes('\0') ? undefined : await ctx.accounts.byUsername(username);
+  const meta = requestMeta(request, 'users');
+  if (user && charLength(password) > PASSWORD_MAX) {
+    return ctx.lockout.lockedUntil(user) !== null ? REPLY.locked : REPLY.invalidPassword;
+  }
+  const outcome = await ctx.login.attempt({ user, password, identifier: username, method: 'session', meta });
+  if (outcome.ok) {
+    await startLogin(ctx, request, reply, outcome.user);
+    return { status: 200, body: userMessage(outcome.user, 'Login successful.') };
+  }
+  if (outcome.reason === 'unknown_account') return REPLY.unknownUsername;
+  if (outcome.reason === 'locked') return REPLY.locked;
+  return REPLY.invalidPassword;
+}
+
+export async function logout({ ctx, request, reply, login: current }: Call): Promise<GenericReply> {
+  // The pipeline answers 401 before this runs; `current` is always set here.
+  const { session, user } = current!;
+  await endLogin(ctx, reply, session);
+  await ctx.audit.record({ event: 'logout', meta: requestMeta(request, 'users'), user: person(user) });
+  return { status: 200, body: userMessage(user, 'Logout successful.') };
+}

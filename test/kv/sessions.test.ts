@@ -1,0 +1,67 @@
+// The session store contract (v1.md §0.4), for the database store and, when TEST_REDIS_URL is
+// set, the Redis one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrowserSessions, LOGIN_SLOT_MICROS, REFRESH_SLOT_MICROS, type SessionStore } from '../../src/core/browser-sessions.js';
+import { nowMicros } from '../../src/core/time.js';
+import { startApp, type TestApp } from '../helpers/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const stores: [string, () => SessionStore][] = [
+  ['database', () => new BrowserSessions(t.ctx.db)],
+  ['configured', () => t.ctx.sessions],
+];
+
+describe.each(stores)('%s session store', (_name, store) => {
+  it('keeps both slots, drops expired ones, and deletes a session with none left', async () => {
+    const s = store();
+    const key = s.newKey();
+    const now = nowMicros();
+    await s.save(key, { loginUser: 7, loginExpires: now + LOGIN_SLOT_MICROS, refreshJti: 'f'.repeat(32), refreshExpires: now + REFRESH_SLOT_MICROS });
+    expect(await s.load(key)).toMatchObject({ key, loginUser: 7, refreshJti: 'f'.repeat(32) });
+    await s.save(key, { loginUser: 7, loginExpires: now - 1, refreshJti: 'f'.repeat(32), refreshExpires: now + REFRESH_SLOT_MICROS });
+    expect(await s.load(key)).toMatchObject({ loginUser: null, refreshJti: 'f'.repeat(32) });
+    await s.save(key, { loginUser: null, loginExpires: null, refreshJti: null, refreshExpires: null });
+    expect(await s.load(key)).toBeNull();
+  });
+
+  it('rotate gives a new key for the same slots and forgets the old one', async () => {
+    const s = store();
+    const old = s.newKey();
+    const slots = { loginUser: 8, loginExpires: nowMicros() + LOGIN_SLOT_MICROS, refreshJti: null, refreshExpires: null };
+    await s.save(old, slots);
+    const key = await s.rotate(old, slots);
+    expect(key).not.toBe(old);
+    expect(key.length).toBeGreaterThanOrEqual(22); // ≥ 128 bits
+    expect(await s.load(old)).toBeNull();
+    expect((await s.load(key))?.loginUser).toBe(8);
+  });
+
+  it('endLoginSlotsOf ends the login slots of one user and keeps refresh slots', async () => {
+    const s = store();
+    const now = nowMicros();
+    const a = s.newKey();
+    const b = s.newKey();
+    const other = s.newKey();
+    await s.save(a, { loginUser: 9, loginExpires: now + LOGIN_SLOT_MICROS, refreshJti: null, refreshExpires: null });
+    await s.save(b, { loginUser: 9, loginExpires: now + LOGIN_SLOT_MICROS, refreshJti: 'e'.repeat(32), refreshExpires: now + REFRESH_SLOT_MICROS });
+    await s.save(other, { loginUser: 10, loginExpires: now + LOGIN_SLOT_MICROS, refreshJti: null, refreshExpires: null });
+    await s.endLoginSlotsOf(9);
+    expect(await s.load(a)).toBeNull();
+    expect(await s.load(b)).toMatchObject({ loginUser: null, refreshJti: 'e'.repeat(32) });
+    expect((await s.load(other))?.loginUser).toBe(10);
+  });
+
+  it('ignores unknown and absurd keys', async () => {
+    const s = store();
+    expect(await s.load(undefined)).toBeNull();
+    expect(await s.load('nope')).toBeNull();
+    expect(await s.load('x'.repeat(10_000))).toBeNull();
+  });
+});
