@@ -28,7 +28,7 @@ import { SecretKeys } from './core/secrets.js';
 import { Throttle } from './core/throttle.js';
 import { JSON_LIMIT, MULTIPART_LIMIT } from './http/body.js';
 import { loggerOptions } from './http/logging.js';
-import { type Surface, sendGeneric } from './http/surface.js';
+import { type GenericReply, type Surface, sendGeneric } from './http/surface.js';
 import { registerOps } from './http/ops.js';
 import type { Kv } from './kv/kv.js';
 import { MemoryKv } from './kv/memory.js';
@@ -83,6 +83,8 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
   const config = resolveSecretKey(configIn);
   fs.mkdirSync(config.dataDir, { recursive: true });
 
+  // Filled once the surfaces are loaded; errors raised before routing need them for their words.
+  const mounted: Surface[] = [];
   const app = Fastify({
     logger: loggerOptions(config.logLevel),
     // One line per request is logged by the onResponse hook below, by route template only.
@@ -93,8 +95,9 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     forceCloseConnections: options.forceCloseConnections ? true : 'idle',
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 1000 },
     // Errors Fastify raises before routing (a malformed URL): a plain JSON 400, never HTML.
-    frameworkErrors: (_err, _request, reply: any) => {
-      reply.code(400).header('X-Content-Type-Options', 'nosniff').type('application/json').send('{"detail":"Bad request."}');
+    frameworkErrors: (_err, request, reply: any) => {
+      reply.header('X-Content-Type-Options', 'nosniff');
+      sendGeneric(reply, badRequest(surfaceFor(mounted, request.url), request));
     },
   });
 
@@ -122,6 +125,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
   await registerDocs(app);
 
   const surfaces = await loadSurfaces(config.surfaces);
+  mounted.push(...surfaces);
   installDispatch(app, ctx, surfaces);
   registerOps(app, ctx);
   for (const s of surfaces) await s.register(app, ctx);
@@ -195,6 +199,17 @@ function surfaceFor(surfaces: Surface[], url: string): Surface | null {
   return best;
 }
 
+/**
+ * Fastify's own client errors (bad URL encoding, bad Content-Length): a 400 "Bad request." in
+ * the shape of the surface's 500 answer (its error key, or a bare string for v1).
+ */
+function badRequest(s: Surface | null, request: FastifyRequest): GenericReply {
+  const shape = s?.internalError(request).body;
+  if (typeof shape === 'string') return { status: 400, body: 'Bad request.' };
+  const key = shape && typeof shape === 'object' ? (Object.keys(shape)[0] ?? 'detail') : 'detail';
+  return { status: 400, body: { [key]: 'Bad request.' } };
+}
+
 /** Prefix-based dispatch of the things that happen outside a route's handler. */
 function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surface[]): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -225,15 +240,7 @@ function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surfac
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
       return sendGeneric(reply, s ? s.tooLarge(request) : { status: 413, body: { detail: 'Request body too large.' } });
     }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      // Fastify's own client errors (bad URL encoding, bad content-length): a plain 400 in the surface's shape.
-      const g = s ? s.internalError(request) : { status: 400, body: { detail: 'Bad request.' } };
-      if (typeof g.body === 'object' && g.body !== null) {
-        const key = Object.keys(g.body as object)[0] ?? 'detail';
-        return sendGeneric(reply, { status: 400, body: { [key]: 'Bad request.' } });
-      }
-      return sendGeneric(reply, { status: 400, body: typeof g.body === 'string' ? 'Bad request.' : { detail: 'Bad request.' } });
-    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendGeneric(reply, badRequest(s, request));
     request.log.error({ err }, 'unhandled error');
     return sendGeneric(reply, s ? s.internalError(request) : { status: 500, body: { detail: 'Internal server error.' } });
   });

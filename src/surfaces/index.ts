@@ -4,6 +4,7 @@ import type { Surface } from '../http/surface.js';
 
 const REGISTRY: Partial<Record<SurfaceName, () => Promise<Surface>>> = {
   users: async () => (await import('./users/index.js')).surface,
+  'user-account': async () => (await import('./user-account/index.js')).surface,
 };
 
 export async function loadSurfaces(names: readonly SurfaceName[]): Promise<Surface[]> {

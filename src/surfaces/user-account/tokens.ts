@@ -1,0 +1,40 @@
+// Issuing access tokens (user-account.md §2.1): HS256 with this surface's own key (v1.md §0.12),
+// the original's claim order, 60 minutes, no refresh tokens. Every token is recorded so the
+// core's "revoke all" (v1.md §0.8) can denylist it.
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from '../../context.js';
+import type { User } from '../../core/accounts.js';
+import { JwtCodec, hmacKey } from '../../core/jwt.js';
+
+export const ACCESS_TTL_SECONDS = 60 * 60;
+/** A verified token with less than this left is replaced on the response (§2.5). */
+export const REISSUE_WINDOW_SECONDS = 30 * 60;
+export const JWT_KEY_INFO = 'gatehouse/user-account/jwt';
+
+export interface IssuedToken {
+  token: string;
+  csrf: string;
+  jti: string;
+  exp: number;
+}
+
+export class AccessTokens {
+  readonly key: Buffer;
+  private readonly codec: JwtCodec;
+
+  constructor(private readonly ctx: AppContext) {
+    this.key = ctx.secrets.derive(JWT_KEY_INFO);
+    this.codec = new JwtCodec(hmacKey(this.key));
+  }
+
+  async issue(user: Pick<User, 'id' | 'number'>): Promise<IssuedToken> {
+    const now = Math.floor(Date.now() / 1000);
+    const jti = randomUUID();
+    const csrf = randomUUID();
+    const exp = now + ACCESS_TTL_SECONDS;
+    // Insertion order is the wire order: fresh, iat, jti, type, sub, nbf, csrf, exp.
+    const token = await this.codec.sign({ fresh: false, iat: now, jti, type: 'access', sub: user.number, nbf: now, csrf, exp });
+    await this.ctx.revocation.recordTokens([{ jti, surface: 'user-account', type: 'access', userId: user.id, iat: now, exp }]);
+    return { token, csrf, jti, exp };
+  }
+}
