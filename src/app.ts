@@ -114,22 +114,30 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
   const ctx = createContext(app, config, store, kv, v1Keys, options);
   if (kv.kind === 'memory') await ctx.revocation.loadDenylist();
 
-  app.addHook('onClose', async () => {
+  const closeResources = async () => {
     await ctx.mailer.close();
     await kv!.close();
     await store.close();
-  });
+  };
+  app.addHook('onClose', closeResources);
 
   await app.register(cookie);
   configureBodies(app);
   await registerDocs(app);
 
-  const surfaces = await loadSurfaces(config.surfaces);
-  mounted.push(...surfaces);
-  installDispatch(app, ctx, surfaces);
-  registerOps(app, ctx);
-  for (const s of surfaces) await s.register(app, ctx);
-  await app.ready();
+  try {
+    const surfaces = await loadSurfaces(config.surfaces);
+    mounted.push(...surfaces);
+    installDispatch(app, ctx, surfaces);
+    registerOps(app, ctx);
+    for (const s of surfaces) await s.register(app, ctx);
+    await app.ready();
+  } catch (err) {
+    // A surface refusing its settings (e.g. a bad ACCOUNT_PICTURES_FILE) must not leave the
+    // database or Redis open behind the error.
+    await closeResources().catch(() => {});
+    throw err;
+  }
   return { app, ctx };
 }
 

@@ -1,0 +1,82 @@
+// POST /account/register (account.md §2.1): every validation outcome is HTTP 200 with a
+// `success` flag, as the original answered. The user and their key are created in one
+// transaction, so a failed registration leaves neither behind.
+import type { AppContext } from '../../context.js';
+import type { KeyHolder } from '../../core/account-keys.js';
+import type { AccountKeys } from '../../core/account-keys.js';
+import { type Conflict, type User, person } from '../../core/accounts.js';
+import { requestMeta } from '../../http/request.js';
+import type { GenericReply } from '../../http/surface.js';
+import { FieldErrors, type FieldMap, type View, readData } from '../api-user/drf-view.js';
+import { DRF_TEXT, charField, emailFormat, maxLength, unique } from '../api-user/drf-fields.js';
+import { NO_STORE } from './replies.js';
+
+const TAKEN: Record<Conflict, string> = {
+  username: 'user with this username already exists.',
+  email: 'user with this email already exists.',
+};
+
+interface NewAccount {
+  username: string;
+  email: string;
+  password: string;
+}
+
+function failure(errors: Record<string, string[]>): GenericReply {
+  return { status: 200, body: { success: false, errors } };
+}
+
+export function registerView(ctx: AppContext, keys: AccountKeys): View<KeyHolder> {
+  return {
+    name: 'Register',
+    summary: 'Create a user and their key; every outcome is HTTP 200 with success true or false',
+    method: 'POST',
+    auth: 'optional',
+    async handle({ request }) {
+      const body = await readData(request);
+      if (body.kind === 'refused') return body.reply;
+      if (body.kind === 'not_object') return failure(body.errors);
+      const checked = await validate(ctx, body.data);
+      if (!checked.ok) return failure(checked.errors);
+      const created = await createWithKey(ctx, keys, checked.account);
+      // The unique index decided a race the field checks could not see.
+      if ('conflict' in created) return failure({ [created.conflict]: [TAKEN[created.conflict]] });
+      await ctx.audit.record({ event: 'user.register', meta: requestMeta(request, 'account'), user: person(created.user) });
+      return { status: 200, body: { success: true, token: created.key }, headers: NO_STORE };
+    },
+  };
+}
+
+async function validate(ctx: AppContext, data: FieldMap): Promise<{ ok: true; account: NewAccount } | { ok: false; errors: Record<string, string[]> }> {
+  const errors = new FieldErrors();
+  const username = await charField(data, 'username', {}, [unique((v) => ctx.accounts.usernameTaken(v), TAKEN.username), maxLength(32), ...DRF_TEXT]);
+  const email = await charField(data, 'email', {}, [unique((v) => ctx.accounts.emailTaken(v), TAKEN.email), maxLength(256), ...DRF_TEXT, emailFormat]);
+  const password = await charField(data, 'password', {}, [maxLength(128), ...DRF_TEXT]);
+  if (!username.ok) errors.add('username', username.errors);
+  if (!email.ok) errors.add('email', email.errors);
+  if (!password.ok) errors.add('password', password.errors);
+  if (!username.ok || !email.ok || !password.ok || !username.present || !email.present || !password.present) return { ok: false, errors: errors.errors };
+  return { ok: true, account: { username: username.value, email: email.value, password: password.value } };
+}
+
+class Taken extends Error {
+  constructor(readonly conflict: Conflict) {
+    super(conflict);
+  }
+}
+
+async function createWithKey(ctx: AppContext, keys: AccountKeys, a: NewAccount): Promise<{ user: User; key: string } | { conflict: Conflict }> {
+  // Hashed before the transaction, so no database connection waits on argon2.
+  const passwordHash = await ctx.passwords.hash(a.password);
+  try {
+    return await ctx.db.transaction().execute(async (trx) => {
+      const created = await ctx.accounts.create({ username: a.username, email: a.email, passwordHash, picture: ctx.config.accountDefaultPicture }, trx);
+      // Thrown, not returned, so the transaction rolls back (PostgreSQL has aborted it anyway).
+      if (!created.ok) throw new Taken(created.conflict);
+      return { user: created.user, key: await keys.create(created.user.number, trx) };
+    });
+  } catch (err) {
+    if (err instanceof Taken) return { conflict: err.conflict };
+    throw err;
+  }
+}

@@ -1,0 +1,27 @@
+// POST /api/user/refresh (api-user.md §3.5): rotation; the `Authorization` header is not read.
+import type { User } from '../../core/accounts.js';
+import { type View, badRequest, readData } from './drf-view.js';
+import { charField } from './drf-fields.js';
+import { refreshRefused } from './auth.js';
+import { NO_STORE } from './login.js';
+import type { ApiUserTokens } from './tokens.js';
+
+export function refreshView(tokens: ApiUserTokens): View<User> {
+  return {
+    name: 'Token Refresh',
+    summary: 'Exchange a refresh token for a new pair (the old refresh is blacklisted)',
+    method: 'POST',
+    auth: 'none',
+    async handle({ request }) {
+      const body = await readData(request);
+      if (body.kind === 'refused') return body.reply;
+      if (body.kind === 'not_object') return badRequest(body.errors);
+      const refresh = await charField(body.data, 'refresh', {});
+      if (!refresh.ok) return badRequest({ refresh: refresh.errors });
+      if (!refresh.present) return badRequest({ refresh: ['This field is required.'] });
+      const rotated = await tokens.rotate(refresh.value);
+      if (!rotated.ok) return refreshRefused(rotated.message);
+      return { status: 200, body: { access: rotated.pair.access, refresh: rotated.pair.refresh }, headers: NO_STORE };
+    },
+  };
+}

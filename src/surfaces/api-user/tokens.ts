@@ -1,0 +1,102 @@
+// The api-user JWT pair (api-user.md §2): HS256 under this surface's own key (v1.md §0.12),
+// simplejwt's claims and checks, every token recorded so "revoke all" and deletion reach it,
+// and rotation that lets exactly one of many parallel refreshes of one token win.
+import type { JWTPayload } from 'jose';
+import type { AppContext } from '../../context.js';
+import { type IssuedToken } from '../../core/revocation.js';
+import { JwtCodec, hmacKey, newJti } from '../../core/jwt.js';
+import { nowSeconds } from '../../core/time.js';
+
+export type TokenType = 'access' | 'refresh';
+
+const DAY = 86_400;
+/** The seed-era lifetimes: access 1 day, refresh 30 days. */
+export const LIFETIME: Record<TokenType, number> = { access: DAY, refresh: 30 * DAY };
+
+/** simplejwt's TokenError messages, in the order its Token.verify() checked them. */
+export const TOKEN_MESSAGES = {
+  invalid: 'Token is invalid or expired',
+  noExp: "Token has no 'exp' claim",
+  noId: 'Token has no id',
+  noType: 'Token has no type',
+  wrongType: 'Token has wrong type',
+  blacklisted: 'Token is blacklisted',
+} as const;
+
+export type TokenMessage = (typeof TOKEN_MESSAGES)[keyof typeof TOKEN_MESSAGES];
+
+export type Checked = { ok: true; payload: JWTPayload & { jti: string } } | { ok: false; message: TokenMessage };
+
+export interface TokenPair {
+  refresh: string;
+  access: string;
+}
+
+export class ApiUserTokens {
+  private readonly codec: JwtCodec;
+
+  constructor(private readonly ctx: AppContext) {
+    this.codec = new JwtCodec(hmacKey(ctx.secrets.derive('gatehouse/api-user/jwt')));
+  }
+
+  /** A new refresh and its access token, sharing `iat`; both recorded before they are handed out. */
+  async issue(userId: string, refreshJti = newJti()): Promise<TokenPair> {
+    const iat = nowSeconds();
+    const refresh = this.record('refresh', refreshJti, userId, iat);
+    const access = this.record('access', newJti(), userId, iat);
+    await this.ctx.revocation.recordTokens([refresh, access]);
+    return { refresh: await this.sign(refresh), access: await this.sign(access) };
+  }
+
+  /**
+   * Signature, expiry and simplejwt's claim checks, then revocation: an access token's jti in
+   * the shared denylist, a refresh token's record blacklisted (or missing: fail closed).
+   */
+  async check(token: string, expected: TokenType): Promise<Checked> {
+    const verified = await this.codec.verify(token);
+    if (!verified.ok) return fail('invalid');
+    const p = verified.payload;
+    if (p.exp === undefined) return fail('noExp');
+    if (typeof p.jti !== 'string') return fail('noId');
+    if (p.token_type === undefined) return fail('noType');
+    if (p.token_type !== expected) return fail('wrongType');
+    const revoked = expected === 'access' ? await this.ctx.kv.isDenied(p.jti) : await this.refreshRevoked(p.jti);
+    if (revoked) return fail('blacklisted');
+    return { ok: true, payload: p as JWTPayload & { jti: string } };
+  }
+
+  /**
+   * Refresh with rotation: the presented token is blacklisted as "rotated" by one conditional
+   * update, so of N parallel refreshes of one token exactly one wins; the others answer
+   * "Token is blacklisted", as does any later reuse.
+   */
+  async rotate(token: string): Promise<{ ok: true; pair: TokenPair } | { ok: false; message: TokenMessage }> {
+    const checked = await this.check(token, 'refresh');
+    if (!checked.ok) return checked;
+    const userId = checked.payload.user_id;
+    // Only tokens we signed get here, and ours always name a user.
+    if (typeof userId !== 'string') return fail('invalid');
+    const replacement = newJti();
+    const won = await this.ctx.revocation.revokeRefresh(checked.payload.jti, 'rotated', replacement);
+    if (!won) return fail('blacklisted');
+    return { ok: true, pair: await this.issue(userId, replacement) };
+  }
+
+  private async refreshRevoked(jti: string): Promise<boolean> {
+    const row = await this.ctx.db.selectFrom('jwt_tokens').select(['revoked_at', 'surface']).where('jti', '=', jti).executeTakeFirst();
+    return !row || row.revoked_at !== null || row.surface !== 'api-user';
+  }
+
+  private record(type: TokenType, jti: string, userId: string, iat: number): IssuedToken {
+    return { jti, surface: 'api-user', type, userId, iat, exp: iat + LIFETIME[type] };
+  }
+
+  // Claims in simplejwt's order: token_type, exp, iat, jti, user_id.
+  private sign(t: IssuedToken): Promise<string> {
+    return this.codec.sign({ token_type: t.type, exp: t.exp, iat: t.iat, jti: t.jti, user_id: t.userId });
+  }
+}
+
+function fail(key: keyof typeof TOKEN_MESSAGES): { ok: false; message: TokenMessage } {
+  return { ok: false, message: TOKEN_MESSAGES[key] };
+}
