@@ -4,7 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccountKeys, KeyHolder } from '../../core/account-keys.js';
 import type { GenericReply } from '../../http/surface.js';
-import { type AuthOutcome, type Authenticator, splitWords } from '../api-user/drf-view.js';
+import { type AuthOutcome, type Authenticator, splitWords } from '../../http/drf-view.js';
 
 function unauthorized(detail: string): GenericReply {
   return { status: 401, body: { detail }, headers: { 'WWW-Authenticate': 'Token' } };

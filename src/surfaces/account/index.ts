@@ -4,7 +4,7 @@
 import type { AppContext } from '../../context.js';
 import { AccountKeys } from '../../core/account-keys.js';
 import type { Surface } from '../../http/surface.js';
-import { mountView } from '../api-user/drf-view.js';
+import { mountView } from '../../http/drf-view.js';
 import { tokenAuthenticator } from './auth.js';
 import { checkDefaultPicture, loadCatalogue } from './catalogue.js';
 import { loginView, logoutView } from './login.js';

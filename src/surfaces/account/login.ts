@@ -4,8 +4,8 @@ import type { AppContext } from '../../context.js';
 import { type AccountKeys, type KeyHolder } from '../../core/account-keys.js';
 import { person } from '../../core/accounts.js';
 import { requestMeta } from '../../http/request.js';
-import { FieldErrors, type View, badRequest, readData } from '../api-user/drf-view.js';
-import { DRF_TEXT, charField } from '../api-user/drf-fields.js';
+import { FieldErrors, type View, badRequest, readData } from '../../http/drf-view.js';
+import { DRF_TEXT, charField } from '../../http/drf-fields.js';
 import { charLength } from '../../http/fields.js';
 import { NO_STORE, SUCCESS } from './replies.js';
 

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.js';
 import type { KeyHolder } from '../../core/account-keys.js';
 import { pyStrip } from '../../http/fields.js';
 import type { GenericReply } from '../../http/surface.js';
-import { type View, readData } from '../api-user/drf-view.js';
+import { type View, readData } from '../../http/drf-view.js';
 import { type Catalogue, pictureIndex } from './catalogue.js';
 import { SUCCESS } from './replies.js';
 

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.js';
 import type { KeyHolder } from '../../core/account-keys.js';
 import { type User, person } from '../../core/accounts.js';
 import { requestMeta } from '../../http/request.js';
-import type { View } from '../api-user/drf-view.js';
+import type { View } from '../../http/drf-view.js';
 import { SUCCESS } from './replies.js';
 
 /** The UTC creation date as DD-MM-YYYY (stored times are microseconds). */

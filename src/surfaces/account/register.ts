@@ -7,8 +7,8 @@ import type { AccountKeys } from '../../core/account-keys.js';
 import { type Conflict, type User, person } from '../../core/accounts.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
-import { FieldErrors, type FieldMap, type View, readData } from '../api-user/drf-view.js';
-import { DRF_TEXT, charField, emailFormat, maxLength, unique } from '../api-user/drf-fields.js';
+import { FieldErrors, type FieldMap, type View, readData } from '../../http/drf-view.js';
+import { DRF_TEXT, charField, emailFormat, maxLength, unique } from '../../http/drf-fields.js';
 import { NO_STORE } from './replies.js';
 
 const TAKEN: Record<Conflict, string> = {

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { User } from '../../core/accounts.js';
 import type { GenericReply } from '../../http/surface.js';
-import { type AuthOutcome, type Authenticator, splitWords } from './drf-view.js';
+import { type AuthOutcome, type Authenticator, splitWords } from '../../http/drf-view.js';
 import type { ApiUserTokens, TokenMessage } from './tokens.js';
 
 export const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'JWT realm="api"' };

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { GenericReply, Surface } from '../../http/surface.js';
 import { jwtAuthenticator } from './auth.js';
-import { mountView as mount } from './drf-view.js';
+import { mountView as mount } from '../../http/drf-view.js';
 import { loginView } from './login.js';
 import { NOT_FOUND, mediaView } from './media.js';
 import { refreshView } from './refresh.js';

@@ -5,8 +5,8 @@ import type { User } from '../../core/accounts.js';
 import { charLength } from '../../http/fields.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
-import { FieldErrors, type FieldMap, type View, badRequest, readData } from './drf-view.js';
-import { DRF_TEXT, charField, emailFormat, exists, minLength, rawText } from './drf-fields.js';
+import { FieldErrors, type FieldMap, type View, badRequest, readData } from '../../http/drf-view.js';
+import { DRF_TEXT, charField, emailFormat, exists, minLength, rawText } from '../../http/drf-fields.js';
 import type { ApiUserTokens } from './tokens.js';
 import { userObject } from './user-view.js';
 

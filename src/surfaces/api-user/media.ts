@@ -5,7 +5,7 @@ import type { User } from '../../core/accounts.js';
 import { IMAGE_EXT } from '../../core/media.js';
 import { sendImage } from '../../http/media-reply.js';
 import type { GenericReply } from '../../http/surface.js';
-import type { View } from './drf-view.js';
+import type { View } from '../../http/drf-view.js';
 import { storedAvatar } from './user-view.js';
 
 const IMAGE_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(jpg|png|webp)$/;

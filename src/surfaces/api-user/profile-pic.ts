@@ -5,7 +5,7 @@ import type { AppContext } from '../../context.js';
 import { IMAGE_EXT, type ImageFormat, processImage } from '../../core/media.js';
 import { isFile } from '../../http/body.js';
 import { charLength } from '../../http/fields.js';
-import type { FieldMap } from './drf-view.js';
+import type { FieldMap } from '../../http/drf-view.js';
 
 const MAX_BYTES = 5 * 1024 * 1024;
 const MAX_FILENAME = 100;

@@ -1,7 +1,7 @@
 // POST /api/user/refresh (api-user.md §3.5): rotation; the `Authorization` header is not read.
 import type { User } from '../../core/accounts.js';
-import { type View, badRequest, readData } from './drf-view.js';
-import { charField } from './drf-fields.js';
+import { type View, badRequest, readData } from '../../http/drf-view.js';
+import { charField } from '../../http/drf-fields.js';
 import { refreshRefused } from './auth.js';
 import { NO_STORE } from './login.js';
 import type { ApiUserTokens } from './tokens.js';

@@ -6,8 +6,8 @@ import { type User, type UserPatch, person } from '../../core/accounts.js';
 import type { RequestMeta } from '../../core/audit.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
-import { FieldErrors, type FieldMap, type View, badRequest, readData } from './drf-view.js';
-import { DRF_TEXT, charField, emailFormat, maxLength, unique } from './drf-fields.js';
+import { FieldErrors, type FieldMap, type View, badRequest, readData } from '../../http/drf-view.js';
+import { DRF_TEXT, charField, emailFormat, maxLength, unique } from '../../http/drf-fields.js';
 import { type ProfilePic, checkProfilePic, saveAvatarFile } from './profile-pic.js';
 import { userObject } from './user-view.js';
 

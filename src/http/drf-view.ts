@@ -2,12 +2,10 @@
 // its order of checks (api-user.md §1.2, account.md §1.1): authentication, permission, method,
 // then the body. One view serves one method (plus HEAD for GET, and OPTIONS); every other
 // method reaches the same handler so the 405 comes after authentication, as DRF's did.
-// Shared with the `account` surface (it imports this file); it belongs in src/http/ once more
-// than these two surfaces use it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseBody, pythonTypeName } from '../../http/body.js';
-import { isPlainObject } from '../../http/fields.js';
-import { type GenericReply, sendGeneric } from '../../http/surface.js';
+import { parseBody, pythonTypeName } from './body.js';
+import { isPlainObject } from './fields.js';
+import { type GenericReply, sendGeneric } from './surface.js';
 
 export type ViewMethod = 'GET' | 'POST' | 'PUT';
 

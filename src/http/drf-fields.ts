@@ -1,8 +1,8 @@
 // DRF CharField/EmailField validation for api-user and account: the presence steps of
 // http/fields.ts with DRF's stock words, then every validator, each failure reported in order.
-// Shared with the `account` surface, like drf-view.ts.
-import { DRF_WORDS, type StringFieldOptions, charLength, stringField } from '../../http/fields.js';
-import { isValidEmail } from '../../core/validators.js';
+// Shared by the DRF-born surfaces (api-user, account).
+import { DRF_WORDS, type StringFieldOptions, charLength, stringField } from './fields.js';
+import { isValidEmail } from '../core/validators.js';
 import type { FieldMap } from './drf-view.js';
 
 /** A failing validator returns its message. */
