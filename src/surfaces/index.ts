@@ -3,6 +3,7 @@ import type { SurfaceName } from '../config.js';
 import type { Surface } from '../http/surface.js';
 
 const REGISTRY: Partial<Record<SurfaceName, () => Promise<Surface>>> = {
+  v1: async () => (await import('./v1/index.js')).surface,
   'api-user': async () => (await import('./api-user/index.js')).surface,
   account: async () => (await import('./account/index.js')).surface,
   users: async () => (await import('./users/index.js')).surface,

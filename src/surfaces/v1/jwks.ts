@@ -1,0 +1,12 @@
+// GET /.well-known/jwks.json (v1.md §5.9): the public keys of the v1 JWTs, current first; an
+// empty set under HS256. Public, cached five minutes, never throttled.
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.js';
+
+export function registerJwks(app: FastifyInstance, ctx: AppContext): void {
+  // The keys are fixed for the life of the process, so the body is built once.
+  const body = JSON.stringify({ keys: ctx.v1Keys.jwks });
+  app.get('/.well-known/jwks.json', { schema: { tags: ['v1'], summary: 'Public keys of the v1 JWTs' } }, async (_request, reply) => {
+    return reply.header('Cache-Control', 'public, max-age=300').type('application/json').send(body);
+  });
+}
