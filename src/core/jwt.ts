@@ -72,17 +72,23 @@ export class JwtCodec {
     this.cache.delete(token);
   }
 
+  /**
+   * The key a token names: by `kid`, or, for a token without one (HS256 tokens issued before a
+   * switch to EdDSA/RS256), the key of its algorithm. The algorithm is then pinned by jose.
+   */
   private keyFor(token: string): SigningKey | null {
-    if (!this.retired.length || !this.current.kid) return this.current;
+    if (!this.retired.length) return this.current;
     const dot = token.indexOf('.');
     if (dot <= 0) return null;
+    let header: { kid?: unknown; alg?: unknown };
     try {
-      const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown };
-      if (header.kid === undefined || header.kid === this.current.kid) return this.current;
-      return this.retired.find((k) => k.kid === header.kid) ?? null;
+      header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown; alg?: unknown };
     } catch {
       return null;
     }
+    const all = [this.current, ...this.retired];
+    if (header.kid !== undefined) return all.find((k) => k.kid !== undefined && k.kid === header.kid) ?? null;
+    return all.find((k) => k.kid === undefined && k.alg === header.alg) ?? null;
   }
 
   private remember(token: string, payload: JWTPayload): void {
