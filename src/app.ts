@@ -212,6 +212,7 @@ function surfaceFor(surfaces: Surface[], url: string): Surface | null {
  * the shape of the surface's 500 answer (its error key, or a bare string for v1).
  */
 function badRequest(s: Surface | null, request: FastifyRequest): GenericReply {
+  if (s?.badRequest) return s.badRequest(request);
   const shape = s?.internalError(request).body;
   if (typeof shape === 'string') return { status: 400, body: 'Bad request.' };
   const key = shape && typeof shape === 'object' ? (Object.keys(shape)[0] ?? 'detail') : 'detail';

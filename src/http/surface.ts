@@ -22,6 +22,8 @@ export interface Surface {
   notFound(request: FastifyRequest, reply: FastifyReply, app: FastifyInstance): GenericReply;
   tooLarge(request: FastifyRequest): GenericReply;
   internalError(request: FastifyRequest): GenericReply;
+  /** Optional: a 400 for Fastify's own client errors (bad URL encoding); by default the 500's shape. */
+  badRequest?(request: FastifyRequest): GenericReply;
   /** Optional: a request hook that runs before routing for this surface's prefixes (v1 denylist). */
   beforeRouting?(request: FastifyRequest, reply: FastifyReply): Promise<GenericReply | null>;
 }

@@ -8,6 +8,7 @@ const REGISTRY: Partial<Record<SurfaceName, () => Promise<Surface>>> = {
   account: async () => (await import('./account/index.js')).surface,
   users: async () => (await import('./users/index.js')).surface,
   'user-account': async () => (await import('./user-account/index.js')).surface,
+  admin: async () => (await import('./admin/index.js')).surface,
 };
 
 export async function loadSurfaces(names: readonly SurfaceName[]): Promise<Surface[]> {

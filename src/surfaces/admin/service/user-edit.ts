@@ -1,0 +1,95 @@
+// The editable fields of a user (admin.md §2.5) and their rules. The UI reads them from a
+// form and the API from a JSON body; both hand the values here, so the rules and their
+// messages exist once. Uniqueness is checked later, by the action, against the database.
+import { charLength, pyStrip } from '../../../http/fields.js';
+import { isValidEmail } from '../../../core/validators.js';
+
+export const TEXT_KEYS = ['full_name', 'email', 'username', 'phone', 'contacts'] as const;
+export const FLAG_KEYS = ['is_active', 'is_staff', 'email_verified', 'is_superuser'] as const;
+/** The order of fields in forms and in error bodies. */
+export const EDIT_KEYS = [...TEXT_KEYS, ...FLAG_KEYS] as const;
+
+export type TextKey = (typeof TEXT_KEYS)[number];
+export type FlagKey = (typeof FLAG_KEYS)[number];
+export type EditKey = (typeof EDIT_KEYS)[number];
+
+/** A requested change: text as typed (null = clear), flags as booleans. Absent keys stay. */
+export type UserEdit = Partial<Record<TextKey, string | null>> & Partial<Record<FlagKey, boolean>>;
+
+/** `{"<field>": ["<msg>", …]}`, fields in EDIT_KEYS order. */
+export type FieldErrors = Record<string, string[]>;
+
+export const EDIT_MESSAGES = {
+  invalidEmail: 'Enter a valid email address.',
+  emailTaken: 'A user with that email already exists.',
+  usernameTaken: 'A user with that username already exists.',
+} as const;
+
+interface TextRule { max: number; optional: boolean; email?: boolean }
+
+// Every text field is trimmed, as a Django form's CharField strips by default; an optional
+// field left empty is stored as absent (NULL), which is what keeps it out of the unique index.
+const TEXT_RULES: Record<TextKey, TextRule> = {
+  full_name: { max: 250, optional: false },
+  email: { max: 254, optional: true, email: true },
+  username: { max: 250, optional: true },
+  phone: { max: 12, optional: true },
+  contacts: { max: 100, optional: true },
+};
+
+export function maxLengthMessage(max: number, length: number): string {
+  return `Ensure this value has at most ${max} characters (it has ${length}).`;
+}
+
+export function addError(errors: FieldErrors, key: string, message: string): void {
+  (errors[key] ??= []).push(message);
+}
+
+/** Errors re-keyed in the field order of the form, whatever order they were found in. */
+export function orderErrors(errors: FieldErrors, order: readonly string[]): FieldErrors {
+  const out: FieldErrors = {};
+  for (const key of order) if (errors[key]) out[key] = errors[key];
+  for (const key of Object.keys(errors)) if (!out[key]) out[key] = errors[key];
+  return out;
+}
+
+/** The valid part of the edit, and the errors of the rest ({} when all is well). */
+export interface EditCheck {
+  edit: UserEdit;
+  errors: FieldErrors;
+}
+
+/**
+ * Normalises and checks a requested edit. `known` holds errors already found while reading
+ * the input (a JSON null or a number where a flag goes); they are reported with the rest.
+ */
+export function checkEdit(input: UserEdit, known: FieldErrors = {}): EditCheck {
+  const errors: FieldErrors = { ...known };
+  const edit: UserEdit = {};
+  for (const key of TEXT_KEYS) {
+    if (!(key in input) || errors[key]) continue;
+    const value = normaliseText(input[key] ?? null, TEXT_RULES[key]);
+    const problems = textProblems(value, TEXT_RULES[key]);
+    if (problems.length) errors[key] = problems;
+    else edit[key] = value;
+  }
+  for (const key of FLAG_KEYS) {
+    if (key in input && !errors[key]) edit[key] = input[key];
+  }
+  return { edit, errors: orderErrors(errors, EDIT_KEYS) };
+}
+
+function normaliseText(raw: string | null, rule: TextRule): string | null {
+  const trimmed = raw === null ? '' : pyStrip(raw);
+  return trimmed === '' && rule.optional ? null : trimmed;
+}
+
+// Every failing rule is reported, in the order of the spec's table (format, then length).
+function textProblems(value: string | null, rule: TextRule): string[] {
+  if (value === null) return [];
+  const problems: string[] = [];
+  if (rule.email && !isValidEmail(value)) problems.push(EDIT_MESSAGES.invalidEmail);
+  const length = charLength(value);
+  if (length > rule.max) problems.push(maxLengthMessage(rule.max, length));
+  return problems;
+}

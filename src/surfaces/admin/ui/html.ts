@@ -1,0 +1,38 @@
+// HTML with every interpolated value escaped unless it is already markup (SafeHtml). The one
+// escapeHtml of the admin UI: a template can't forget to escape, because plain strings are
+// always escaped and only `html` templates produce SafeHtml.
+
+export class SafeHtml {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+export type HtmlValue = SafeHtml | string | number | boolean | null | undefined | readonly HtmlValue[];
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+function render(value: HtmlValue): string {
+  if (value instanceof SafeHtml) return value.value;
+  if (value === null || value === undefined || value === false || value === true) return '';
+  if (Array.isArray(value)) return value.map(render).join('');
+  return escapeHtml(String(value));
+}
+
+/** Tagged template: `html\`<p>${name}</p>\`` escapes `name`. Booleans and null render nothing. */
+export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
+  let out = strings[0];
+  for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1];
+  return new SafeHtml(out);
+}
+
+/** Markup for `cond ? a : nothing`, to keep templates readable. */
+export function when(cond: unknown, value: () => HtmlValue): HtmlValue {
+  return cond ? value() : null;
+}

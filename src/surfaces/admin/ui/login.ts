@@ -1,0 +1,88 @@
+// /admin/login/ and /admin/logout/ (admin.md §2.2, §2.3). The login is the core's one password
+// login (lockout, streak, audit) with `requireStaff`, and it sets the login slot of the shared
+// `sessionid` session, so it logs in on `users` too.
+import { person } from '../../../core/accounts.js';
+import { charLength, pyStrip } from '../../../http/fields.js';
+import { requestMeta } from '../../../http/request.js';
+import { endLogin, startLogin } from '../../../http/session-login.js';
+import type { GenericReply } from '../../../http/surface.js';
+import type { AdminServices } from '../service/index.js';
+import { isStaff } from '../service/permissions.js';
+import { type FormErrors, formAlert, textField } from './forms.js';
+import { html, when } from './html.js';
+import { csrfField, displayName } from './layout.js';
+import { type StaffCall, type UiCall, publicRoute, staffRoute } from './kit.js';
+import { safeNext } from './paths.js';
+import type { FastifyInstance } from 'fastify';
+
+export const LOGIN_MESSAGES = {
+  required: 'This field is required.',
+  badCredentials: 'Please enter the correct username or email and password for a staff account.',
+  locked: 'Locked out due to too many login failures.',
+} as const;
+
+const PASSWORD_MAX = 128;
+
+interface LoginForm {
+  username: string;
+  next: string;
+  errors?: FormErrors;
+  alert?: string;
+}
+
+function loginPage(call: UiCall, f: LoginForm, status = 200): GenericReply {
+  const other = call.login && !isStaff(call.login.user) ? call.login.user : null;
+  const body = html`<section class="panel narrow">
+<h1>Log in</h1>
+${when(other, () => html`<p class="notice notice-error" role="alert">You are logged in as ${displayName(other!)}, who is not staff. Log in with a staff account.</p>`)}
+${formAlert(f.alert ? [f.alert] : undefined)}
+<form method="post" action="/admin/login/" novalidate>
+${csrfField(call.csrf())}
+<input type="hidden" name="next" value="${f.next}">
+${textField({ name: 'username', label: 'Username or email', value: f.username, autocomplete: 'username', errors: f.errors, required: true })}
+${textField({ name: 'password', label: 'Password', value: '', type: 'password', autocomplete: 'current-password', errors: f.errors, required: true })}
+<div class="actions"><button type="submit" class="btn btn-primary">Log in</button></div>
+</form></section>`;
+  return call.page({ title: 'Log in', body }, status);
+}
+
+function nextOf(call: UiCall): string {
+  const q = (call.request.query as Record<string, unknown>).next;
+  return typeof q === 'string' ? q : '';
+}
+
+async function showLogin(call: UiCall): Promise<GenericReply> {
+  if (call.login && isStaff(call.login.user)) return call.redirect(safeNext(nextOf(call)));
+  return loginPage(call, { username: '', next: nextOf(call) });
+}
+
+async function logIn(call: UiCall): Promise<GenericReply> {
+  const username = pyStrip(call.form.username ?? '');
+  const password = call.form.password ?? '';
+  const next = call.form.next ?? '';
+  const errors: FormErrors = {};
+  if (!username) errors.username = [LOGIN_MESSAGES.required];
+  if (!password) errors.password = [LOGIN_MESSAGES.required];
+  if (Object.keys(errors).length) return loginPage(call, { username, next, errors });
+
+  const { ctx } = call;
+  const user = await ctx.accounts.byLogin(username);
+  const refused = (locked: boolean) => loginPage(call, { username, next, alert: locked ? LOGIN_MESSAGES.locked : LOGIN_MESSAGES.badCredentials }, locked ? 403 : 200);
+  // Longer than any password may be (v1.md §0.5): refused without hashing; a lock still shows.
+  if (charLength(password) > PASSWORD_MAX) return refused(user !== undefined && ctx.lockout.lockedUntil(user) !== null);
+  const outcome = await ctx.login.attempt({ user, password, identifier: username, method: 'session', meta: requestMeta(call.request, 'admin'), requireStaff: true });
+  if (!outcome.ok) return refused(outcome.reason === 'locked');
+  await startLogin(ctx, call.request, call.reply, outcome.user);
+  return call.redirect(safeNext(next));
+}
+
+async function logOut(call: StaffCall): Promise<GenericReply> {
+  await endLogin(call.ctx, call.reply, call.login.session);
+  await call.ctx.audit.record({ event: 'logout', meta: call.actor.meta, user: person(call.staff), details: { method: 'session' } });
+  return call.redirect('/admin/login/', 'logged_out');
+}
+
+export function registerLogin(app: FastifyInstance, services: AdminServices): void {
+  publicRoute(app, services, { path: '/admin/login/', get: showLogin, post: logIn });
+  staffRoute(app, services, { path: '/admin/logout/', post: logOut });
+}

@@ -1,0 +1,59 @@
+// The admin UI's answers: pages with the headers of admin.md §2.1, redirects, and the error
+// pages (403, 404, 405, 413, 500, CSRF), made once where their text is fixed.
+import type { GenericReply } from '../../../http/surface.js';
+import { type HtmlValue, html } from './html.js';
+import { layout } from './layout.js';
+
+export const UI_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Cache-Control': 'no-store',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+  'Referrer-Policy': 'same-origin',
+});
+
+export function htmlReply(status: number, page: HtmlValue, headers: Record<string, string> = {}): GenericReply {
+  return { status, html: String(page), headers: { ...UI_HEADERS, ...headers } };
+}
+
+function frozen(g: GenericReply): GenericReply {
+  Object.freeze(g.headers);
+  return Object.freeze(g);
+}
+
+export function redirect(location: string, status: 301 | 302 = 302): GenericReply {
+  return { status, headers: { ...UI_HEADERS, Location: location } };
+}
+
+/** A small page of its own for a failure; `detail` adds a second line (the CSRF reason). */
+export function errorPage(status: number, message: string, detail?: string, headers: Record<string, string> = {}): GenericReply {
+  const body = html`<section class="panel error-page"><h1>${message}</h1>${detail ? html`<p>${detail}</p>` : ''}
+<p><a href="/admin/">Go to the admin dashboard</a></p></section>`;
+  return htmlReply(status, layout({ title: message, body }), headers);
+}
+
+export const UI_MESSAGES = {
+  permissionDenied: 'Permission denied.',
+  notFound: 'Not found.',
+  methodNotAllowed: 'Method not allowed.',
+  tooLarge: 'Request body too large.',
+  serverError: 'A server error occurred.',
+  badRequest: 'Bad request.',
+  csrfFailed: 'CSRF verification failed. Request aborted.',
+} as const;
+
+/** The fixed error pages, rendered once. */
+export const UI = {
+  permissionDenied: frozen(errorPage(403, UI_MESSAGES.permissionDenied)),
+  notFound: frozen(errorPage(404, UI_MESSAGES.notFound)),
+  tooLarge: frozen(errorPage(413, UI_MESSAGES.tooLarge)),
+  serverError: frozen(errorPage(500, UI_MESSAGES.serverError)),
+  badRequest: frozen(errorPage(400, UI_MESSAGES.badRequest)),
+} as const;
+
+export function methodNotAllowed(allow: string[]): GenericReply {
+  return errorPage(405, UI_MESSAGES.methodNotAllowed, undefined, { Allow: allow.join(', ') });
+}
+
+export function csrfFailed(reason: string): GenericReply {
+  return errorPage(403, UI_MESSAGES.csrfFailed, reason);
+}
