@@ -95,3 +95,15 @@ describe('client IP (§0.2)', () => {
     expect(await failedLoginIp(proxied, '198.51.100.1, 203.0.113.9, 127.0.0.1')).toBe('203.0.113.9');
   });
 });
+
+describe('OpenAPI (issue 2, item 8)', () => {
+  it('documents the routes of every surface, each with a summary', async () => {
+    const doc = (await request(t.url, 'GET', '/openapi.json')).json;
+    for (const path of ['/v1/user/register/', '/api/user/login', '/account/login', '/users/login/', '/user_account/login', '/admin/api/users/']) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    for (const [path, ops] of Object.entries<Record<string, { summary?: string }>>(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) expect(op.summary, `${method} ${path}`).toBeTruthy();
+    }
+  });
+});

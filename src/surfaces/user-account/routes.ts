@@ -27,6 +27,16 @@ function routeTable(deps: Deps): RouteTable {
   };
 }
 
+const SUMMARIES: Record<string, string> = {
+  '/user_account/login': 'Log in; sets the access-token and CSRF cookies',
+  '/user_account/registration': 'Register; mails an email confirmation link',
+  '/user_account/reset_password_request': 'Mail a password reset link',
+  '/user_account/profile_settings': 'The profile, with the email masked',
+  '/user_account/confirm_email/*': 'Confirm the email address with a mailed token',
+  '/user_account/reset_password/*': 'The reset page (GET) and the reset itself (POST)',
+  '/user_account/logout': 'Log out: clears the cookies and revokes the token',
+};
+
 function isOneSegment(token: string): boolean {
   return token !== '' && !token.includes('/');
 }
@@ -47,14 +57,20 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   for (const [path, methods] of Object.entries(routeTable(deps))) {
     const allow = allowOf(methods);
     const hasToken = path.endsWith('/*');
-    app.all(path, async (request, reply) => {
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       if (hasToken && !isOneSegment(pathToken(request))) return send(reply, NOT_FOUND);
       const method = request.method === 'HEAD' ? 'GET' : request.method;
       const endpoint = methods[method as Method];
       if (endpoint) return run(endpoint, request, reply);
       if (request.method === 'OPTIONS') return options(request, reply, allow);
       return send(reply, { ...METHOD_NOT_ALLOWED, headers: { Allow: allow } });
-    });
+    };
+    // The served methods are documented in the OpenAPI document; every other method reaches
+    // the same handler (for its 405) without appearing there.
+    const served = Object.keys(methods) as Method[];
+    const others = app.supportedMethods.filter((m) => !served.includes(m as Method) && !(m === 'HEAD' && methods.GET));
+    app.route({ method: served, url: path, schema: { tags: ['user-account'], summary: SUMMARIES[path] }, handler });
+    app.route({ method: others, url: path, schema: { hide: true }, handler });
   }
 }
 
