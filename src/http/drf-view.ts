@@ -125,6 +125,17 @@ export async function readData(request: FastifyRequest): Promise<RequestData> {
   }
 }
 
+/**
+ * The body as an object, or the reply a DRF view gave instead: 400/415 when it could not be
+ * read, 400 `non_field_errors` when it was not a JSON object.
+ */
+export async function readObject(request: FastifyRequest): Promise<{ ok: true; data: FieldMap } | { ok: false; reply: GenericReply }> {
+  const body = await readData(request);
+  if (body.kind === 'refused') return { ok: false, reply: body.reply };
+  if (body.kind === 'not_object') return { ok: false, reply: badRequest(body.errors) };
+  return { ok: true, data: body.data };
+}
+
 function fromJson(value: unknown): RequestData {
   if (isPlainObject(value)) return { kind: 'data', data: value };
   // DRF's serializer turned a JSON null into "No data provided" (Serializer.errors).

@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.js';
 import { type AccountKeys, type KeyHolder } from '../../core/account-keys.js';
 import { person } from '../../core/accounts.js';
 import { requestMeta } from '../../http/request.js';
-import { FieldErrors, type View, badRequest, readData } from '../../http/drf-view.js';
+import { FieldErrors, type View, badRequest, readObject } from '../../http/drf-view.js';
 import { DRF_TEXT, charField } from '../../http/drf-fields.js';
 import { charLength } from '../../http/fields.js';
 import { NO_STORE, SUCCESS } from './replies.js';
@@ -21,9 +21,8 @@ export function loginView(ctx: AppContext, keys: AccountKeys): View<KeyHolder> {
     method: 'POST',
     auth: 'optional',
     async handle({ request }) {
-      const body = await readData(request);
-      if (body.kind === 'refused') return body.reply;
-      if (body.kind === 'not_object') return badRequest(body.errors);
+      const body = await readObject(request);
+      if (!body.ok) return body.reply;
       const username = await charField(body.data, 'username', {}, DRF_TEXT);
       // DRF's AuthTokenSerializer kept the password's surrounding whitespace.
       const password = await charField(body.data, 'password', { trim: false }, DRF_TEXT);

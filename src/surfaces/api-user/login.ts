@@ -5,7 +5,7 @@ import type { User } from '../../core/accounts.js';
 import { charLength } from '../../http/fields.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
-import { FieldErrors, type FieldMap, type View, badRequest, readData } from '../../http/drf-view.js';
+import { FieldErrors, type FieldMap, type View, badRequest, readObject } from '../../http/drf-view.js';
 import { DRF_TEXT, charField, emailFormat, exists, minLength, rawText } from '../../http/drf-fields.js';
 import type { ApiUserTokens } from './tokens.js';
 import { userObject } from './user-view.js';
@@ -33,9 +33,8 @@ export function loginView(ctx: AppContext, tokens: ApiUserTokens): View<User> {
     method: 'POST',
     auth: 'optional',
     async handle({ request }) {
-      const body = await readData(request);
-      if (body.kind === 'refused') return body.reply;
-      if (body.kind === 'not_object') return badRequest(body.errors);
+      const body = await readObject(request);
+      if (!body.ok) return body.reply;
       const checked = await validate(ctx, body.data);
       if (!checked.ok) return checked.reply;
       const { rawEmail, password, found } = checked.credentials;

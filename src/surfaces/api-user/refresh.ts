@@ -1,6 +1,6 @@
 // POST /api/user/refresh (api-user.md §3.5): rotation; the `Authorization` header is not read.
 import type { User } from '../../core/accounts.js';
-import { type View, badRequest, readData } from '../../http/drf-view.js';
+import { type View, badRequest, readObject } from '../../http/drf-view.js';
 import { charField } from '../../http/drf-fields.js';
 import { refreshRefused } from './auth.js';
 import { NO_STORE } from './login.js';
@@ -13,9 +13,8 @@ export function refreshView(tokens: ApiUserTokens): View<User> {
     method: 'POST',
     auth: 'none',
     async handle({ request }) {
-      const body = await readData(request);
-      if (body.kind === 'refused') return body.reply;
-      if (body.kind === 'not_object') return badRequest(body.errors);
+      const body = await readObject(request);
+      if (!body.ok) return body.reply;
       const refresh = await charField(body.data, 'refresh', {});
       if (!refresh.ok) return badRequest({ refresh: refresh.errors });
       if (!refresh.present) return badRequest({ refresh: ['This field is required.'] });

@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.js';
 import { type User, person } from '../../core/accounts.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
-import { FieldErrors, type FieldMap, type View, badRequest, readData } from '../../http/drf-view.js';
+import { FieldErrors, type FieldMap, type View, badRequest, readObject } from '../../http/drf-view.js';
 import { DRF_TEXT, charField, emailFormat, maxLength, unique } from '../../http/drf-fields.js';
 import { type ProfilePic, checkProfilePic, saveAvatarFile } from './profile-pic.js';
 import { userObject } from './user-view.js';
@@ -25,9 +25,8 @@ export function registerView(ctx: AppContext): View<User> {
     method: 'POST',
     auth: 'optional',
     async handle({ request }) {
-      const body = await readData(request);
-      if (body.kind === 'refused') return body.reply;
-      if (body.kind === 'not_object') return badRequest(body.errors);
+      const body = await readObject(request);
+      if (!body.ok) return body.reply;
       const checked = await validate(ctx, body.data);
       if (!checked.ok) return checked.reply;
       const user = await createUser(ctx, checked.account);

@@ -6,7 +6,7 @@ import { type User, type UserPatch, person } from '../../core/accounts.js';
 import type { RequestMeta } from '../../core/audit.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
-import { FieldErrors, type FieldMap, type View, badRequest, readData } from '../../http/drf-view.js';
+import { FieldErrors, type FieldMap, type View, badRequest, readObject } from '../../http/drf-view.js';
 import { DRF_TEXT, charField, emailFormat, maxLength, unique } from '../../http/drf-fields.js';
 import { type ProfilePic, checkProfilePic, saveAvatarFile } from './profile-pic.js';
 import { userObject } from './user-view.js';
@@ -39,9 +39,8 @@ export function updateView(ctx: AppContext): View<User> {
     method: 'PUT',
     auth: 'required',
     async handle({ request, user }) {
-      const body = await readData(request);
-      if (body.kind === 'refused') return body.reply;
-      if (body.kind === 'not_object') return badRequest(body.errors);
+      const body = await readObject(request);
+      if (!body.ok) return body.reply;
       const checked = await validate(ctx, user, body.data);
       if (!checked.ok) return checked.reply;
       const updated = await apply(ctx, user, checked.changes);
