@@ -5,9 +5,9 @@
 // test-results/screenshots/ for a person to look at.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { type TestBrowser, openBrowser } from '../../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../../src/core/accounts.js';
 import type { TestApp } from '../../helpers/app.js';
@@ -19,7 +19,7 @@ const ROOT = { email: 'root.admin@example.com', username: 'rootadmin', password:
 let t: TestApp;
 let context: BrowserContext;
 let page: Page;
-let profileDir: string;
+let testBrowser: TestBrowser | undefined;
 let target: User;
 let doomed: User;
 const consoleErrors: string[] = [];
@@ -82,13 +82,8 @@ beforeAll(async () => {
   doomed = await makeUser(t.ctx, { username: 'doomed_dan', email: 'dan@example.com' });
   await makeUser(t.ctx, { username: 'staff_sam', staff: true });
   for (let i = 0; i < 12; i++) await makeUser(t.ctx, { fullName: `Filler Person ${i}`, verified: i % 3 === 0 });
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-admin-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 1280, height: 900 },
-  });
+  testBrowser = await openBrowser({ width: 1280, height: 900 });
+  context = testBrowser.context;
   page = context.pages()[0] ?? (await context.newPage());
   // CSP violations and script errors show up here; the UI has no script, so there must be none.
   // (A 403 or 404 page is logged as a failed load; that is the answer under test, not an error.)
@@ -98,9 +93,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
+  await testBrowser?.close();
   await t?.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
 });
 
 describe('a superuser made by createsuperuser', () => {

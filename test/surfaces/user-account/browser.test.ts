@@ -1,10 +1,8 @@
 // user-account.md §5.6 end to end in a real browser: the reset mail arrives on a real SMTP
 // server, Chromium opens its link, the page checks the two fields, submits, and shows the
 // answer; the new password then logs in and the same link is refused a second time.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { type TestBrowser, openBrowser } from '../../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../../helpers/app.js';
 import { findLink, startSmtpServer, type TestSmtpServer } from '../../helpers/smtp.js';
@@ -13,23 +11,18 @@ import { post, register, startUa } from './helpers.js';
 let t: TestApp;
 let smtp: TestSmtpServer;
 let browser: BrowserContext;
-let profileDir: string;
+let testBrowser: TestBrowser | undefined;
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
   // No PUBLIC_URL: links then start with the request's own origin, the app's real address.
   t = await startUa({ SMTP_URL: smtp.url });
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-chromium-'));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  testBrowser = await openBrowser();
+  browser = testBrowser.context;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  await testBrowser?.close();
   await t?.close();
   await smtp?.close();
 });

@@ -5,12 +5,10 @@
 // origin for the page and the API (the app has no page to serve, and a data: URL would be a
 // different origin). The proxy passes the Host header through, so the app's own-origin check
 // sees the origin the browser sends.
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { type TestBrowser, openBrowser } from '../../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../../helpers/app.js';
 import * as img from '../../helpers/images.js';
@@ -21,7 +19,7 @@ let t: TestApp;
 let proxy: http.Server;
 let origin: string;
 let context: BrowserContext;
-let profileDir: string;
+let testBrowser: TestBrowser | undefined;
 /** What went through the proxy: lets a test see answers the browser hides from a page. */
 const seen: Array<{ method: string; url: string; origin: string | undefined; withSession: boolean; status: number }> = [];
 
@@ -48,20 +46,14 @@ beforeAll(async () => {
   t = await startApp();
   proxy = await startProxy(new URL(t.url));
   origin = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-chromium-'));
-  // A persistent context on a fresh profile directory is how Playwright takes --user-data-dir.
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  testBrowser = await openBrowser();
+  context = testBrowser.context;
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
+  await testBrowser?.close();
   await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
   await t?.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
 });
 
 // Runs in the page: the API calls a front end makes, each answer reported back.

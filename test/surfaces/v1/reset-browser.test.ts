@@ -1,9 +1,7 @@
 // v1.md §5.5 in a real browser: the mailed link opens the reset page, which works under its own
 // Content-Security-Policy; the new password then logs in.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { type TestBrowser, openBrowser } from '../../helpers/browser.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findLink, startSmtpServer, type TestSmtpServer } from '../../helpers/smtp.js';
 import { V1, type TestApp, expectJson, registerUser, request, startV1 } from './helpers.js';
@@ -11,24 +9,19 @@ import { V1, type TestApp, expectJson, registerUser, request, startV1 } from './
 let smtp: TestSmtpServer;
 let t: TestApp;
 let browser: BrowserContext;
-let profileDir: string;
+let testBrowser: TestBrowser | undefined;
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
   // No PUBLIC_URL: links start with the request's own origin, so the browser can open them as mailed.
   t = await startV1({ SMTP_URL: smtp.url });
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-chromium-'));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  testBrowser = await openBrowser();
+  browser = testBrowser.context;
 });
 afterAll(async () => {
-  await browser?.close();
+  await testBrowser?.close();
   await t?.close();
   await smtp?.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
 });
 
 it('the mailed link opens a page that resets the password; the new password logs in', async () => {
