@@ -6,6 +6,7 @@ import { buildApp, resolveSecretKey } from './app.js';
 import { openStore } from './store/db.js';
 import { migrateToLatest } from './store/migrations.js';
 import { createSuperuser } from './cli/createsuperuser.js';
+import { importUsersCommand } from './cli/import-users.js';
 import { CliError } from './cli/errors.js';
 
 const USAGE = `usage: gatehouse <command>
@@ -15,6 +16,8 @@ commands:
   migrate                    apply database migrations and exit
   createsuperuser [--email E] [--username U] [--password P]
                              create an active staff superuser (prompts for what is missing)
+  import-users FILE [--dry-run] [--update] [--batch-size N]
+                             import users from a Django dumpdata JSON, JSON Lines or CSV export
 `;
 
 
@@ -74,6 +77,8 @@ export async function main(argv: string[]): Promise<number> {
         await createSuperuser(values);
         return 0;
       }
+      case 'import-users':
+        return await importUsersCommand(rest);
       case undefined:
       case 'help':
       case '--help':
