@@ -146,7 +146,7 @@ function createContext(app: FastifyInstance, config: ResolvedConfig, store: Retu
   const log = app.log;
   const metrics = new Metrics(options.processMetrics ?? true);
   const passwords = new PasswordHasher(config.argon2);
-  const accounts = new Accounts(db, passwords);
+  const accounts = new Accounts(db, passwords, store.changeEpoch);
   const lockout = new Lockout(db, { failures: config.lockoutFailures, minutes: config.lockoutMinutes });
   const audit = new Audit(db);
   // Sessions follow the shared store: Redis when configured (v1.md §0.4), else the database.
@@ -157,7 +157,7 @@ function createContext(app: FastifyInstance, config: ResolvedConfig, store: Retu
   const mailer = new Mailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: path.join(config.dataDir, 'outbox') }, log);
   const secrets = new SecretKeys(config.secretKey);
   const emailTokens = new EmailTokens(db, secrets);
-  const knox = new KnoxTokens(db, metrics, () => config.v1KnoxTokenLimit);
+  const knox = new KnoxTokens(db, metrics, () => config.v1KnoxTokenLimit, store.changeEpoch);
   return {
     config, store, db, dialect: store.dialect, kv, log, metrics, secrets, passwords, accounts, lockout, login,
     throttle: new Throttle(kv), audit, sessions, revocation, mailer, media, emailTokens,
@@ -232,9 +232,7 @@ function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surfac
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const labels = { method: request.method, route, status: String(reply.statusCode) };
-    ctx.metrics.requests.inc(labels);
-    ctx.metrics.latency.observe(labels, reply.elapsedTime / 1000);
+    ctx.metrics.recordRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
 

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, UsersTable } from '../store/schema.js';
-import { uniqueViolation } from '../store/db.js';
+import { precompiled, uniqueViolation } from '../store/db.js';
+import { type ChangeEpoch, EpochCache } from '../store/read-cache.js';
 import type { PasswordHasher } from './passwords.js';
 import type { AuditPerson } from './audit.js';
 import { nowMicros } from './time.js';
@@ -65,9 +66,20 @@ function conflictOf(err: unknown): Conflict | null {
 }
 
 export class Accounts {
-  constructor(private readonly db: Kysely<Database>, private readonly passwords: PasswordHasher) {}
+  /** Every Bearer-authenticated request looks its user up by id: compiled once, cached while nothing changed. */
+  private readonly userById;
+  private readonly cache: EpochCache<User | undefined>;
 
-  byId(id: string, db: Db = this.db): Promise<User | undefined> {
+  constructor(private readonly db: Kysely<Database>, private readonly passwords: PasswordHasher, changeEpoch: ChangeEpoch | null = null) {
+    this.userById = precompiled(db.selectFrom('users').selectAll().where('id', '=', ''));
+    this.cache = new EpochCache(changeEpoch);
+  }
+
+  async byId(id: string, db: Db = this.db): Promise<User | undefined> {
+    if (db === this.db) {
+      const cached = await this.cache.get(id, async () => (await this.userById(this.db, [id]))[0]);
+      return cached && { ...cached }; // callers may change their copy, never the cached row
+    }
     return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   }
 

@@ -2,6 +2,8 @@
 // SHA-512 of the raw bytes, 10 h sliding expiry, a per-user cap that evicts the oldest.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { precompiled } from '../store/db.js';
+import { type ChangeEpoch, EpochCache } from '../store/read-cache.js';
 import type { Database, KnoxTokensTable } from '../store/schema.js';
 import type { User } from './accounts.js';
 import type { Metrics } from './metrics.js';
@@ -15,16 +17,41 @@ const TOKEN_FORMAT = /^[0-9a-f]{64}$/;
 
 export type KnoxToken = Selectable<KnoxTokensTable>;
 
+/** A token and its user, as the look-up found them (cached; handed out as copies). */
+interface KnoxHit { user: User; token: KnoxToken }
+
+function knoxLookup(db: Kysely<Database>) {
+  return precompiled(
+    db
+      .selectFrom('knox_tokens')
+      .innerJoin('users', 'users.number', 'knox_tokens.user_number')
+      .selectAll('users')
+      .select([
+        'knox_tokens.id as t_id', 'knox_tokens.created as t_created', 'knox_tokens.expires as t_expires',
+        'knox_tokens.last_used as t_last_used', 'knox_tokens.ip as t_ip', 'knox_tokens.user_agent as t_user_agent',
+      ])
+      .where('knox_tokens.digest', '=', ''),
+  );
+}
+
 export type KnoxCheck =
   | { ok: true; user: User; token: KnoxToken }
   | { ok: false; reason: 'invalid' | 'inactive' };
 
 export class KnoxTokens {
+  /** The authentication look-up runs on every knox request: compiled once, cached while nothing changed. */
+  private readonly byDigest;
+  private readonly cache: EpochCache<KnoxHit | undefined>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly metrics: Metrics,
     private readonly limit: () => number,
-  ) {}
+    changeEpoch: ChangeEpoch | null = null,
+  ) {
+    this.cache = new EpochCache(changeEpoch);
+    this.byDigest = knoxLookup(db);
+  }
 
   /**
    * Creates a token for `user`, evicting expired then oldest tokens beyond the cap. The cap is
@@ -71,28 +98,26 @@ export class KnoxTokens {
   /** Authenticates a presented token string: format, digest look-up, expiry (deleted), user activity. */
   async check(presented: string): Promise<KnoxCheck> {
     if (!TOKEN_FORMAT.test(presented)) return { ok: false, reason: 'invalid' };
-    const digest = sha512Hex(Buffer.from(presented, 'hex'));
-    const row = await this.db
-      .selectFrom('knox_tokens')
-      .innerJoin('users', 'users.number', 'knox_tokens.user_number')
-      .selectAll('users')
-      .select([
-        'knox_tokens.id as t_id', 'knox_tokens.created as t_created', 'knox_tokens.expires as t_expires',
-        'knox_tokens.last_used as t_last_used', 'knox_tokens.ip as t_ip', 'knox_tokens.user_agent as t_user_agent',
-      ])
-      .where('knox_tokens.digest', '=', digest)
-      .executeTakeFirst();
-    if (!row) return { ok: false, reason: 'invalid' };
+    // Keyed by the token as presented, so a cache hit costs no hashing.
+    const found = await this.cache.get(presented, () => this.lookUp(presented));
+    if (!found) return { ok: false, reason: 'invalid' };
     const now = nowMicros();
-    if (row.t_expires <= now) {
-      await this.db.deleteFrom('knox_tokens').where('id', '=', row.t_id).execute();
+    if (found.token.expires <= now) {
+      await this.db.deleteFrom('knox_tokens').where('id', '=', found.token.id).execute();
       return { ok: false, reason: 'invalid' };
     }
-    const { t_id, t_created, t_expires, t_last_used, t_ip, t_user_agent, ...user } = row;
-    if (user.is_active !== 1) return { ok: false, reason: 'inactive' };
-    const token: KnoxToken = { id: t_id, digest, user_number: user.number, created: t_created, expires: t_expires, last_used: t_last_used, ip: t_ip, user_agent: t_user_agent };
+    if (found.user.is_active !== 1) return { ok: false, reason: 'inactive' };
+    const token = { ...found.token };
     await this.slide(token, now);
-    return { ok: true, user: user as User, token };
+    return { ok: true, user: { ...found.user }, token };
+  }
+
+  private async lookUp(presented: string): Promise<KnoxHit | undefined> {
+    const digest = sha512Hex(Buffer.from(presented, 'hex'));
+    const [row] = await this.byDigest(this.db, [digest]);
+    if (!row) return undefined;
+    const { t_id, t_created, t_expires, t_last_used, t_ip, t_user_agent, ...user } = row;
+    return { user: user as User, token: { id: t_id, digest, user_number: user.number, created: t_created, expires: t_expires, last_used: t_last_used, ip: t_ip, user_agent: t_user_agent } };
   }
 
   /** Moves the expiry to now + 10 h (and last_used), writing only when it moved by over 60 s. */

@@ -17,6 +17,22 @@ export class Metrics {
   readonly tokensRevoked = new Counter({ name: 'gatehouse_tokens_revoked_total', help: 'Credentials revoked by kind', labelNames: ['kind'], registers: [this.registry] });
   readonly mails = new Counter({ name: 'gatehouse_mails_total', help: 'Mails queued by purpose', labelNames: ['purpose'], registers: [this.registry] });
 
+  /** Label children per method/route/status, so a request costs no label hashing. */
+  private readonly requestSeries = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+
+  /** One finished request: counted and timed under its route template. */
+  recordRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      const labels = { method, route, status: String(status) };
+      series = { count: this.requests.labels(labels), time: this.latency.labels(labels) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.time.observe(seconds);
+  }
+
   constructor(withProcessMetrics = true) {
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
   }

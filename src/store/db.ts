@@ -3,14 +3,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { type Compilable, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
+import type { ChangeEpoch } from './read-cache.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  /** Changes whenever anything in the database changed (SQLite); null where there is no such signal. */
+  readonly changeEpoch: ChangeEpoch | null;
   close(): Promise<void>;
 }
 
@@ -31,9 +34,12 @@ function openSqlite(file: string): Store {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  // One statement: this connection's row changes and the commit counter of other connections.
+  const epoch = sqlite.prepare("select total_changes() || ':' || (select data_version from pragma_data_version())").pluck();
   return {
     db,
     dialect: 'sqlite',
+    changeEpoch: () => epoch.get() as string,
     async close() {
       await db.destroy();
     },
@@ -83,6 +89,7 @@ function openPostgres(url: string): Store {
   return {
     db,
     dialect: 'postgres',
+    changeEpoch: null,
     async close() {
       await db.destroy();
     },
@@ -100,4 +107,19 @@ export function uniqueViolation(err: unknown): string | null {
     return e.message ?? e.code;
   }
   return null;
+}
+
+/**
+ * A hot query compiled once: building and compiling a Kysely query costs more than running a
+ * small indexed one. Build it with placeholder values; each call passes the real values in
+ * the order the compiled query holds them.
+ */
+export function precompiled<Row>(query: Compilable<Row>): (db: Kysely<Database>, params: readonly unknown[]) => Promise<Row[]> {
+  const compiled = query.compile();
+  const arity = compiled.parameters.length;
+  return async (db, params) => {
+    if (params.length !== arity) throw new Error(`precompiled query takes ${arity} parameters, got ${params.length}`);
+    const result = await db.executeQuery<Row>({ ...compiled, parameters: params });
+    return result.rows;
+  };
 }

@@ -1,0 +1,34 @@
+// A cache for the look-ups every authenticated request makes (a knox token, a user by id),
+// valid only while the database has not changed at all. On SQLite the "has it changed" signal
+// is the database's own: total_changes() counts every row this connection wrote and
+// PRAGMA data_version moves when any other connection (another process) commits. Any write
+// anywhere, a logout, a deactivation, a lockout, empties the cache at once, so a hit is always
+// what the query would have returned. Without such a signal (PostgreSQL, shared by instances)
+// nothing is cached.
+
+export type ChangeEpoch = () => string;
+
+export class EpochCache<V> {
+  private readonly entries = new Map<string, V>();
+  private epoch = '';
+
+  constructor(private readonly changeEpoch: ChangeEpoch | null, private readonly maxEntries = 10_000) {}
+
+  async get(key: string, load: () => Promise<V>): Promise<V> {
+    if (!this.changeEpoch) return load();
+    const now = this.changeEpoch();
+    if (now !== this.epoch) {
+      this.entries.clear();
+      this.epoch = now;
+    } else if (this.entries.has(key)) {
+      return this.entries.get(key) as V;
+    }
+    const value = await load();
+    // A write during the load would make this value older than the epoch it is filed under.
+    if (this.changeEpoch() === now) {
+      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+}

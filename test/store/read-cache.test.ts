@@ -1,0 +1,57 @@
+// The credential look-up cache (store/read-cache.ts) must never answer what the database would
+// not: any write, by this process or another, invalidates it.
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type TestApp, usingPostgres } from '../helpers/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function userWithToken(name: string) {
+  const r = await t.ctx.accounts.create({ email: `${name}@example.com`, username: name, password: 'Secret,123' });
+  if (!r.ok) throw new Error('create failed');
+  const { token } = await t.ctx.knox.create(r.user, null, null);
+  expect((await t.ctx.knox.check(token)).ok).toBe(true); // now cached where caching applies
+  return { user: r.user, token };
+}
+
+describe('cached credential look-ups', () => {
+  it('a token deleted by any query is refused at once', async () => {
+    const { user, token } = await userWithToken('cache1');
+    await t.ctx.db.deleteFrom('knox_tokens').where('user_number', '=', user.number).execute();
+    expect(await t.ctx.knox.check(token)).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('a user deactivated by any query is refused at once, by token and by id', async () => {
+    const { user, token } = await userWithToken('cache2');
+    expect((await t.ctx.accounts.byId(user.id))?.is_active).toBe(1);
+    await t.ctx.db.updateTable('users').set({ is_active: 0 }).where('number', '=', user.number).execute();
+    expect(await t.ctx.knox.check(token)).toEqual({ ok: false, reason: 'inactive' });
+    expect((await t.ctx.accounts.byId(user.id))?.is_active).toBe(0);
+  });
+
+  it('callers get copies: changing one never changes the next answer', async () => {
+    const { user, token } = await userWithToken('cache3');
+    const first = await t.ctx.knox.check(token);
+    if (first.ok) first.user.email = 'changed@example.com';
+    const again = await t.ctx.knox.check(token);
+    expect(again.ok && again.user.email).toBe('cache3@example.com');
+    const byId = (await t.ctx.accounts.byId(user.id))!;
+    byId.username = 'changed';
+    expect((await t.ctx.accounts.byId(user.id))?.username).toBe('cache3');
+  });
+
+  it.skipIf(usingPostgres)('a write by another process (another SQLite connection) is seen at once', async () => {
+    const { user, token } = await userWithToken('cache4');
+    const other = new SQLite(path.join(t.dataDir, 'gatehouse.sqlite3'));
+    other.prepare('delete from knox_tokens where user_number = ?').run(user.number);
+    other.close();
+    expect(await t.ctx.knox.check(token)).toEqual({ ok: false, reason: 'invalid' });
+  });
+});
