@@ -27,7 +27,7 @@ import { Revocation } from './core/revocation.js';
 import { SecretKeys } from './core/secrets.js';
 import { Throttle } from './core/throttle.js';
 import { JSON_LIMIT, MULTIPART_LIMIT } from './http/body.js';
-import { loggerOptions } from './http/logging.js';
+import { logDestination, loggerOptions } from './http/logging.js';
 import { type GenericReply, type Surface, sendGeneric } from './http/surface.js';
 import { registerOps } from './http/ops.js';
 import type { Kv } from './kv/kv.js';
@@ -85,8 +85,9 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
 
   // Filled once the surfaces are loaded; errors raised before routing need them for their words.
   const mounted: Surface[] = [];
+  const logStream = logDestination();
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    logger: loggerOptions(config.logLevel, logStream),
     // One line per request is logged by the onResponse hook below, by route template only.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy.length ? [...config.trustProxy] : false,
@@ -118,6 +119,11 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     await ctx.mailer.close();
     await kv!.close();
     await store.close();
+    try {
+      logStream.flushSync();
+    } catch {
+      // stdout gone (closed pipe): nothing left to save the lines to
+    }
   };
   app.addHook('onClose', closeResources);
 
