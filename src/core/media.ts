@@ -5,7 +5,7 @@
 // anything smuggled beside the pixels (polyglot HTML in comments or after the end marker).
 
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open as fsOpen, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { sniffImage } from './image-sniff.js';
@@ -88,6 +88,16 @@ function encoder(image: Sharp, format: ImageFormat): Sharp {
   }
 }
 
+/** The format of an image this store wrote, from its first 12 bytes. */
+export function storedImageFormat(head: Buffer): ImageFormat | null {
+  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
+  if (head.length >= 8 && head.subarray(0, 8).equals(PNG_MAGIC)) return 'png';
+  if (head.length >= 12 && head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP') return 'webp';
+  return null;
+}
+
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
 export type MediaFile = { absPath: string; size: number; mtimeMs: number; etag: string };
 
 // Files on disk under one media directory. Every relative path handed in is resolved and
@@ -148,6 +158,31 @@ export class MediaStore {
       if (isMissing(err)) return null;
       throw err;
     }
+  }
+
+  /**
+   * A stored image and its real format, read from its signature: stored images were re-encoded
+   * here, but `users` keeps the uploaded name, so a JPEG may be called photo.png. Null when the
+   * file is missing or is not one of the formats this store writes.
+   */
+  async openImage(relPath: string | null | undefined): Promise<{ file: MediaFile; format: ImageFormat } | null> {
+    if (!relPath) return null;
+    const file = await this.open(relPath);
+    if (!file) return null;
+    const head = Buffer.alloc(12);
+    try {
+      const handle = await fsOpen(file.absPath, 'r');
+      try {
+        await handle.read(head, 0, 12, 0);
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      if (isMissing(err)) return null; // replaced or removed since it was looked up
+      throw err;
+    }
+    const format = storedImageFormat(head);
+    return format ? { file, format } : null;
   }
 
   // Absolute path strictly inside the media directory, or null.

@@ -461,3 +461,25 @@ describe('ifNoneMatchMatches', () => {
     expect(ifNoneMatchMatches('"b", "a,b"', '"b"')).toBe(true);
   });
 });
+
+describe('MediaStore.openImage: the real format of a stored image', () => {
+  it('reads the format from the signature, not the name, and refuses what it did not write', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gh-openimage-'));
+    try {
+      const store = new MediaStore(dir);
+      const jpeg = await processImage(await img.jpegWithGps(), { allowed: ['jpeg'], maxPixels: 1_000_000 });
+      if (!jpeg.ok) throw new Error('fixture');
+      const asPng = await store.saveAvatar(1, 'photo.png', jpeg.data);
+      expect((await store.openImage(asPng))?.format).toBe('jpeg');
+      const png = await processImage(await img.png(4, 4), { allowed: ['png'], maxPixels: 1_000_000 });
+      if (!png.ok) throw new Error('fixture');
+      expect((await store.openImage(await store.saveAvatar(1, 'a.png', png.data)))?.format).toBe('png');
+      const gif = await store.saveAvatar(1, 'a.gif', await img.gif());
+      expect(await store.openImage(gif)).toBeNull();
+      expect(await store.openImage('avatars/1/missing.png')).toBeNull();
+      expect(await store.openImage(null)).toBeNull();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,7 +6,6 @@ import { IMAGE_EXT } from '../../core/media.js';
 import { sendImage } from '../../http/media-reply.js';
 import type { GenericReply } from '../../http/surface.js';
 import type { View } from '../../http/drf-view.js';
-import { storedAvatar } from './user-view.js';
 
 const IMAGE_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(jpg|png|webp)$/;
 
@@ -23,7 +22,7 @@ export function mediaView(ctx: AppContext): View<User> {
       const name = (request.params as { image_name?: string }).image_name ?? '';
       const match = IMAGE_NAME.exec(name);
       const user = match ? await ctx.accounts.byId(match[1]) : undefined;
-      const avatar = user ? await storedAvatar(ctx, user) : null;
+      const avatar = user ? await ctx.media.openImage(user.avatar) : null;
       if (!match || !avatar || IMAGE_EXT[avatar.format] !== match[2]) return NOT_FOUND;
       return sendImage(request, reply, avatar.file, avatar.format);
     },

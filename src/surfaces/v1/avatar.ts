@@ -1,7 +1,6 @@
 // me/avatar/ (v1.md §5.2) and the media route that serves it, GET /v1/user/media/<uuid>.<ext>
 // (§0.10): <uuid> is the owner's id, so the URL stays the same across uploads while the ETag
 // changes. Uploads are decoded and re-encoded by core/media.ts; the bytes as sent are never kept.
-import { open } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
@@ -21,30 +20,10 @@ const ALLOWED: readonly ImageFormat[] = ['jpeg', 'png', 'webp'];
 const MEDIA_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(jpg|png|webp)$/;
 const SWAP_ATTEMPTS = 5;
 
-/** The stored file's real format, from its signature: other surfaces name files as uploaded. */
-export async function storedFormat(absPath: string): Promise<ImageFormat | null> {
-  const head = Buffer.alloc(16);
-  let handle;
-  try {
-    handle = await open(absPath, 'r');
-    await handle.read(head, 0, 16, 0);
-  } catch {
-    return null;
-  } finally {
-    await handle?.close();
-  }
-  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
-  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
-  if (head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP') return 'webp';
-  return null;
-}
-
 /** The absolute v1 URL of the user's avatar, or null when there is none (or it is not servable). */
 export async function avatarUrl(ctx: AppContext, request: FastifyRequest, user: Pick<User, 'id' | 'avatar'>): Promise<string | null> {
-  if (!user.avatar) return null;
-  const file = await ctx.media.open(user.avatar);
-  const format = file ? await storedFormat(file.absPath) : null;
-  return format ? `${publicBase(request, ctx.config)}${PREFIX}media/${user.id}.${IMAGE_EXT[format]}` : null;
+  const image = await ctx.media.openImage(user.avatar);
+  return image ? `${publicBase(request, ctx.config)}${PREFIX}media/${user.id}.${IMAGE_EXT[image.format]}` : null;
 }
 
 /**
@@ -114,10 +93,9 @@ export function avatarRoutes(deps: V1Deps): RouteSpec[] {
   async function media({ request, reply, params }: Call) {
     const m = MEDIA_NAME.exec(params.file ?? '');
     const user = m ? await ctx.accounts.byId(m[1]) : undefined;
-    const file = user?.avatar ? await ctx.media.open(user.avatar) : null;
-    const format = file ? await storedFormat(file.absPath) : null;
-    if (!m || !file || !format || IMAGE_EXT[format] !== m[2]) return NOT_FOUND;
-    await sendImage(request, reply, file, format);
+    const image = user ? await ctx.media.openImage(user.avatar) : null;
+    if (!m || !image || IMAGE_EXT[image.format] !== m[2]) return NOT_FOUND;
+    await sendImage(request, reply, image.file, image.format);
     return SENT;
   }
 
