@@ -236,6 +236,13 @@ function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surfac
     }
   });
 
+  // Every original backend (DRF, Django, Flask) sent JSON as plain `application/json`, as the
+  // seed documents show; Fastify appends a charset, which is taken off again here.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (reply.getHeader('content-type') === 'application/json; charset=utf-8') reply.header('content-type', 'application/json');
+    return payload;
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.recordRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);

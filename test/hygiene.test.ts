@@ -107,3 +107,10 @@ describe('OpenAPI (issue 2, item 8)', () => {
     }
   });
 });
+
+describe('JSON answers are plain application/json, as every original sent them', () => {
+  it.each(['/healthz', '/v1/user/mock-login/', '/api/user/me', '/account/profile', '/users/nowhere/', '/user_account/profile_settings', '/admin/api/stats/'])('%s', async (path) => {
+    const r = await request(t.url, 'GET', path);
+    expect(r.headers.get('content-type')).toBe('application/json');
+  });
+});

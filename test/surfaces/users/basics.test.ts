@@ -25,7 +25,7 @@ describe('GET / and GET /get-csrf-token/ (§2.1)', () => {
     const r = await request(t.url, 'GET', path);
     expect(r.status).toBe(200);
     expect(r.text).toBe(body);
-    expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(r.headers.get('content-type')).toBe('application/json');
     expect(r.headers.get('x-content-type-options')).toBe('nosniff');
     const c = cookieAttrs(r, 'csrftoken')!;
     expect(c.value).toMatch(/^[A-Za-z0-9]{32}$/);
