@@ -2,9 +2,7 @@
 // (§0.10): <uuid> is the owner's id, so the URL stays the same across uploads while the ETag
 // changes. Uploads are decoded and re-encoded by core/media.ts; the bytes as sent are never kept.
 import { randomUUID } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import type { User } from '../../core/accounts.js';
 import { IMAGE_EXT, type ImageFormat, processImage } from '../../core/media.js';
 import { isFile } from '../../http/body.js';
 import { sendImage } from '../../http/media-reply.js';
@@ -20,11 +18,6 @@ const ALLOWED: readonly ImageFormat[] = ['jpeg', 'png', 'webp'];
 const MEDIA_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(jpg|png|webp)$/;
 const SWAP_ATTEMPTS = 5;
 
-/** The absolute v1 URL of the user's avatar, or null when there is none (or it is not servable). */
-export async function avatarUrl(ctx: AppContext, request: FastifyRequest, user: Pick<User, 'id' | 'avatar'>): Promise<string | null> {
-  const image = await ctx.media.openImage(user.avatar);
-  return image ? `${publicBase(request, ctx.config)}${PREFIX}media/${user.id}.${IMAGE_EXT[image.format]}` : null;
-}
 
 /**
  * Points the user's avatar at `next` only if it still names what we read (compare-and-swap), so

@@ -7,7 +7,7 @@ import { isoMicros } from '../../core/time.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
 import { conflictMessage, emailField, storedEmail, usernameField } from './account-fields.js';
-import { avatarUrl } from './avatar.js';
+import { v1AvatarUrl } from '../../http/avatar-url.js';
 import { NO_CONTENT, TEXT, invalid, json } from './messages.js';
 import { type Call, type RouteSpec, type V1Deps, signedIn } from './pipeline.js';
 import { type FieldSpec, passwordField, validate } from './validation.js';
@@ -23,7 +23,7 @@ export function meRoutes(deps: V1Deps): RouteSpec[] {
       email: user.email,
       username: user.username,
       email_verified: user.email_verified === 1,
-      avatar: await avatarUrl(ctx, request, user),
+      avatar: await v1AvatarUrl(ctx, request, user),
       created: isoMicros(user.created),
     };
   }

@@ -2,7 +2,9 @@
 // pages, and edits with their validation, side effects and audit entries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../../src/core/accounts.js';
+import { processImage } from '../../../src/core/media.js';
 import type { TestApp } from '../../helpers/app.js';
+import * as images from '../../helpers/images.js';
 import { type TestSmtpServer, startSmtpServer } from '../../helpers/smtp.js';
 import { api, bearerLogin, knoxHeader, makeUser, startAdminApp } from './support.js';
 
@@ -36,7 +38,10 @@ async function lastAudit(event: string) {
 describe('the user object', () => {
   it('has the documented keys, in order, with typed values', async () => {
     const u = await makeUser(t.ctx, { fullName: 'Ada Lovelace', verified: true });
-    await t.ctx.accounts.update(u.number, { avatar: `avatars/${u.number}/abc.png`, phone: '+123', contacts: 'tg:@ada' });
+    const png = await processImage(await images.png(4, 4), { allowed: ['png'], maxPixels: 100 });
+    if (!png.ok) throw new Error('fixture');
+    const avatar = await t.ctx.media.saveAvatar(u.number, 'abc.png', png.data);
+    await t.ctx.accounts.update(u.number, { avatar, phone: '+123', contacts: 'tg:@ada' });
     const r = await api(t, 'GET', `/admin/api/users/${u.id}/`, staffAuth);
     expect(r.status).toBe(200);
     expect(Object.keys(r.json)).toEqual(USER_KEYS);
@@ -47,6 +52,17 @@ describe('the user object', () => {
     });
     expect(r.json.created).toMatch(TS);
     expect(r.json.updated).toMatch(TS);
+  });
+
+  it('links the avatar with the extension of its real format', async () => {
+    const u = await makeUser(t.ctx);
+    const jpeg = await processImage(await images.jpegWithGps(), { allowed: ['jpeg'], maxPixels: 1_000_000 });
+    if (!jpeg.ok) throw new Error('fixture');
+    // The users surface keeps uploaded names: a JPEG may be stored as photo.png.
+    await t.ctx.accounts.update(u.number, { avatar: await t.ctx.media.saveAvatar(u.number, 'photo.png', jpeg.data) });
+    const r = await api(t, 'GET', `/admin/api/users/${u.id}/`, staffAuth);
+    // v1 serves it at .jpg only (test/surfaces/v1), so that is the link.
+    expect(r.json.avatar).toBe(`${t.url}/v1/user/media/${u.id}.jpg`);
   });
 
   it('a malformed or unknown id → 404', async () => {

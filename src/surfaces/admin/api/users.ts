@@ -1,6 +1,7 @@
 // /admin/api/users/… (admin.md §3.3): list, detail, edit, delete, and the account actions.
 // Inside a handler: the user (404), the superuser-only rule (403), the body (400/415), then
 // the shared action, whose refusals map onto the API's answers here.
+import { v1AvatarUrl } from '../../../http/avatar-url.js';
 import type { FastifyRequest } from 'fastify';
 import type { User } from '../../../core/accounts.js';
 import type { GenericReply } from '../../../http/surface.js';
@@ -28,8 +29,8 @@ export function refusalReply(r: Refusal): GenericReply {
   }
 }
 
-function shape(call: ApiCall, user: User) {
-  return userJson(user, call.services.ctx.lockout, publicBase(call.request, call.services.ctx.config));
+async function shape(call: ApiCall, user: User) {
+  return userJson(user, call.services.ctx.lockout, await v1AvatarUrl(call.services.ctx, call.request, user));
 }
 
 const FILTERS = ['active', 'staff', 'locked', 'verified'] as const;
@@ -56,7 +57,7 @@ const list: ApiHandler = async (call) => {
   if (!f.ok) return f.reply;
   const found = await call.services.queries.users(f.filters, page.offset, page.size);
   if (!pageExists(page, found.count)) return API.invalidPage;
-  return ok(pageBody(call.request, call.services.ctx.config, page, found.count, found.items.map((u) => shape(call, u))));
+  return ok(pageBody(call.request, call.services.ctx.config, page, found.count, await Promise.all(found.items.map((u) => shape(call, u)))));
 };
 
 /** Runs `then` with the path's user, or answers 404. */
@@ -72,14 +73,14 @@ function withTouchable(then: (call: ApiCall, user: User) => Promise<GenericReply
   return withUser(async (call, user) => (mayTouch(call.staff, user) ? then(call, user) : API.forbidden));
 }
 
-const detail = withUser(async (call, user) => ok(shape(call, user)));
+const detail = withUser(async (call, user) => ok(await shape(call, user)));
 
 const edit = withTouchable(async (call, user) => {
   const read = await readData(call.request);
   if (!read.ok) return read.reply;
   const { input, known } = userEditFrom(read.data);
   const r = await call.services.users.update(call.actor, user, input, known);
-  return r.ok ? ok(shape(call, r.user)) : refusalReply(r);
+  return r.ok ? ok(await shape(call, r.user)) : refusalReply(r);
 });
 
 const remove = withUser(async (call, user) => {

@@ -52,19 +52,8 @@ export interface ProfileJson {
   updated: string;
 }
 
-const AVATAR_EXT: Record<string, string> = { jpg: 'jpg', jpeg: 'jpg', png: 'png', webp: 'webp' };
-
-/**
- * The avatar as v1 serves it (v1.md §0.10): `{base}/v1/user/media/<user uuid>.<ext>`, the
- * extension taken from the stored file.
- */
-export function avatarUrl(user: Pick<User, 'id' | 'avatar'>, base: string): string | null {
-  if (!user.avatar) return null;
-  const ext = AVATAR_EXT[user.avatar.slice(user.avatar.lastIndexOf('.') + 1).toLowerCase()];
-  return ext ? `${base}/v1/user/media/${user.id}.${ext}` : null;
-}
-
-export function userJson(user: User, lockout: Lockout, base: string): UserJson {
+/** `avatar`: the v1 media URL (http/avatar-url.ts), looked up by the caller. */
+export function userJson(user: User, lockout: Lockout, avatar: string | null): UserJson {
   return {
     id: user.id,
     number: user.number,
@@ -73,7 +62,7 @@ export function userJson(user: User, lockout: Lockout, base: string): UserJson {
     full_name: user.full_name,
     phone: user.phone,
     contacts: user.contacts,
-    avatar: avatarUrl(user, base),
+    avatar,
     picture: user.picture,
     email_verified: user.email_verified === 1,
     is_active: user.is_active === 1,

@@ -1,8 +1,8 @@
 // /admin/users/<id>/ (admin.md §2.5): every field of the user, their sessions, keys, profiles and
 // recent audit entries, the edit form, and the buttons for the account actions.
+import { v1AvatarUrl } from '../../../http/avatar-url.js';
 import type { FastifyInstance } from 'fastify';
 import type { User } from '../../../core/accounts.js';
-import { publicBase } from '../../../http/request.js';
 import type { GenericReply } from '../../../http/surface.js';
 import { type AdminServices, userByPathId } from '../service/index.js';
 import { isSuperuser, mayTouch } from '../service/permissions.js';
@@ -78,7 +78,7 @@ ${when(isSuperuser(call.staff), () => checkboxField({ name: 'is_superuser', labe
 }
 
 async function detailPage(call: StaffCall, user: User, state: EditState | null, status = 200): Promise<GenericReply> {
-  const u = userJson(user, call.ctx.lockout, publicBase(call.request, call.ctx.config));
+  const u = userJson(user, call.ctx.lockout, await v1AvatarUrl(call.ctx, call.request, user));
   const x = await call.services.queries.extras(user);
   const editable = mayTouch(call.staff, user);
   const body = html`<h1>${displayName(user)}</h1>
@@ -125,7 +125,7 @@ async function saveUser(call: StaffCall): Promise<GenericReply> {
   if (r.ok) return call.redirect(`/admin/users/${user.id}/`, 'user.updated');
   if (r.kind === 'forbidden') return UI.permissionDenied;
   if (r.kind === 'gone') return UI.notFound;
-  const values = submittedValues(call.form, storedValues(userJson(user, call.ctx.lockout, '')));
+  const values = submittedValues(call.form, storedValues(userJson(user, call.ctx.lockout, null)));
   return detailPage(call, user, r.kind === 'invalid' ? { values, errors: r.errors } : { values, alert: r.message });
 }
 
