@@ -68,11 +68,29 @@ export function newSessionKey(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export class BrowserSessions implements SessionStore {
-  constructor(private readonly db: Kysely<Database>) {}
+/** What every store does the same way: keys, and a new key for the same slots at login. */
+export abstract class SessionStoreBase implements SessionStore {
+  abstract load(key: string | undefined): Promise<Session | null>;
+  abstract save(key: string, slots: SessionSlots): Promise<void>;
+  abstract destroy(key: string): Promise<void>;
+  abstract endLoginSlotsOf(userNumber: number): Promise<void>;
+  abstract sweep(): Promise<number>;
 
   newKey(): string {
     return newSessionKey();
+  }
+
+  async rotate(oldKey: string | null, slots: SessionSlots): Promise<string> {
+    if (oldKey) await this.destroy(oldKey);
+    const key = this.newKey();
+    await this.save(key, slots);
+    return key;
+  }
+}
+
+export class BrowserSessions extends SessionStoreBase {
+  constructor(private readonly db: Kysely<Database>) {
+    super();
   }
 
   async load(key: string | undefined): Promise<Session | null> {
@@ -110,13 +128,6 @@ export class BrowserSessions implements SessionStore {
 
   async destroy(key: string): Promise<void> {
     await this.db.deleteFrom('browser_sessions').where('key_digest', '=', sha256Hex(key)).execute();
-  }
-
-  async rotate(oldKey: string | null, slots: SessionSlots): Promise<string> {
-    if (oldKey) await this.destroy(oldKey);
-    const key = this.newKey();
-    await this.save(key, slots);
-    return key;
   }
 
   async endLoginSlotsOf(userNumber: number): Promise<void> {

@@ -2,7 +2,7 @@
 // session under the digest of its key, expiring with its longest slot, and one set per user
 // of the sessions whose login slot points at them, so revocation can find them.
 import type { Redis } from 'ioredis';
-import { type Session, type SessionSlots, type SessionStore, hasSlots, liveSlots, newSessionKey } from '../core/browser-sessions.js';
+import { type Session, type SessionSlots, SessionStoreBase, hasSlots, liveSlots } from '../core/browser-sessions.js';
 import { sha256Hex } from '../core/secrets.js';
 import { nowMicros } from '../core/time.js';
 
@@ -26,8 +26,10 @@ function fromFields(f: Fields): SessionSlots {
   return { loginUser: num(f.login_user), loginExpires: num(f.login_expires), refreshJti: f.refresh_jti ?? null, refreshExpires: num(f.refresh_expires) };
 }
 
-export class RedisSessions implements SessionStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+export class RedisSessions extends SessionStoreBase {
+  constructor(private readonly redis: Redis, private readonly prefix: string) {
+    super();
+  }
 
   private keyOf(digest: string): string {
     return `${this.prefix}sess:${digest}`;
@@ -35,10 +37,6 @@ export class RedisSessions implements SessionStore {
 
   private userSet(userNumber: number): string {
     return `${this.prefix}sess-user:${userNumber}`;
-  }
-
-  newKey(): string {
-    return newSessionKey();
   }
 
   async load(key: string | undefined): Promise<Session | null> {
@@ -68,13 +66,6 @@ export class RedisSessions implements SessionStore {
 
   async destroy(key: string): Promise<void> {
     await this.redis.del(this.keyOf(sha256Hex(key)));
-  }
-
-  async rotate(oldKey: string | null, slots: SessionSlots): Promise<string> {
-    if (oldKey) await this.destroy(oldKey);
-    const key = this.newKey();
-    await this.save(key, slots);
-    return key;
   }
 
   async endLoginSlotsOf(userNumber: number): Promise<void> {
