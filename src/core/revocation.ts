@@ -3,7 +3,7 @@
 // without knowing the surfaces. Access-token ids go to the shared denylist (kv) so every
 // instance refuses them at once, and are marked in the database so an in-process denylist can
 // be rebuilt after a restart.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Kv } from '../kv/kv.js';
 import type { Database } from '../store/schema.js';
 import type { User } from './accounts.js';
@@ -35,16 +35,26 @@ export interface RevocationDeps {
   removeMedia: (userNumber: number) => Promise<void>;
 }
 
+/** The rows of issued tokens, written with `db` (the store, or a transaction). */
+export async function insertTokenRecords(db: Kysely<Database> | Transaction<Database>, tokens: IssuedToken[]): Promise<void> {
+  if (!tokens.length) return;
+  await db
+    .insertInto('jwt_tokens')
+    .values(tokens.map((t) => ({ jti: t.jti, surface: t.surface, type: t.type, user_id: t.userId, login_id: t.loginId ?? null, iat: t.iat, exp: t.exp, revoked_at: null, revoked_reason: null, replaced_by: null })))
+    .execute();
+}
+
 export class Revocation {
   constructor(private readonly d: RevocationDeps) {}
 
   /** Every issued JWT is recorded, so it can be blacklisted or denylisted later. */
   async recordTokens(tokens: IssuedToken[]): Promise<void> {
-    if (!tokens.length) return;
-    await this.d.db
-      .insertInto('jwt_tokens')
-      .values(tokens.map((t) => ({ jti: t.jti, surface: t.surface, type: t.type, user_id: t.userId, login_id: t.loginId ?? null, iat: t.iat, exp: t.exp, revoked_at: null, revoked_reason: null, replaced_by: null })))
-      .execute();
+    await insertTokenRecords(this.d.db, tokens);
+    this.countIssued(tokens);
+  }
+
+  /** For callers that record tokens inside a transaction of their own (v1 rotation), once it committed. */
+  countIssued(tokens: IssuedToken[]): void {
     for (const t of tokens) this.d.metrics.tokensIssued.inc({ kind: `${t.surface}-${t.type}` });
   }
 

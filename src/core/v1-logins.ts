@@ -11,7 +11,7 @@ import type { Accounts, User } from './accounts.js';
 import type { JwtCodec } from './jwt.js';
 import { newJti } from './jwt.js';
 import type { Metrics } from './metrics.js';
-import type { IssuedToken, Revocation } from './revocation.js';
+import { type IssuedToken, type Revocation, insertTokenRecords } from './revocation.js';
 import { MICROS_PER_SECOND, nowMicros, nowSeconds } from './time.js';
 
 export type JwtLogin = Selectable<JwtLoginsTable>;
@@ -218,22 +218,17 @@ export class V1Logins {
           .where('ended_at', 'is', null)
           .executeTakeFirst();
         if (Number(moved.numUpdatedRows) !== 1) throw new LostRace();
-        // Written here rather than through Revocation.recordTokens so that the new pair exists
-        // exactly when the claim does: a concurrent refresh that lost the claim reads the login's
-        // current refresh, and it must find its record.
-        await trx.insertInto('jwt_tokens').values([access, refresh].map(tokenRow)).execute();
+        // Recorded in the same transaction, so the new pair exists exactly when the claim does: a
+        // concurrent refresh that lost the claim reads the login's current refresh, and it must
+        // find its record.
+        await insertTokenRecords(trx, [access, refresh]);
       });
     } catch (err) {
       if (err instanceof LostRace) return null;
       throw err;
     }
-    this.d.metrics.tokensIssued.inc({ kind: 'v1-access' });
-    this.d.metrics.tokensIssued.inc({ kind: 'v1-refresh' });
+    this.d.revocation.countIssued([access, refresh]);
     this.d.metrics.tokensRevoked.inc({ kind: 'refresh' });
     return { ok: true, user, loginId, access: accessJwt, refresh: refreshJwt, refreshJti: refresh.jti, graced: false };
   }
-}
-
-function tokenRow(t: IssuedToken): TokenRecord {
-  return { jti: t.jti, surface: t.surface, type: t.type, user_id: t.userId, login_id: t.loginId ?? null, iat: t.iat, exp: t.exp, revoked_at: null, revoked_reason: null, replaced_by: null };
 }
