@@ -2,16 +2,34 @@
 // user row: every instance sees it through the database, it survives restarts, and the admin
 // can list and filter locked accounts. Each change is one atomic UPDATE, so concurrent
 // failures can't lose a count or lock twice.
+//
+// Under concurrency (§0.7): an attempt takes a slot before its secret is checked (`reserve`).
+// Slots are granted only while the confirmed failures of the streak plus the attempts still in
+// flight stay below LOCKOUT_FAILURES, so however many guesses arrive at once, at most that many
+// are checked before the lock; the others wait for those to settle and then see the lock, or,
+// when one of them succeeded, a fresh streak. A right password that arrives after the lock was
+// set never gets a slot. Slots are leased, so a process that dies mid-attempt frees them.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { User } from './accounts.js';
-import { MICROS_PER_MINUTE, nowMicros } from './time.js';
+import { MICROS_PER_MINUTE, MICROS_PER_SECOND, nowMicros } from './time.js';
 
 export interface LockoutPolicy { failures: number; minutes: number }
 
+/** A slot to check one attempt, or the lock that refused it. */
+export type Reservation = { ok: true } | { ok: false; until: number };
+
+/** How a checked attempt ended: a failure may be the one that locked the account. */
 export type FailureOutcome =
   | { locked: false; streak: number }
   | { locked: true; lockedNow: boolean; until: number };
+
+/** In-flight slots older than this are presumed lost with their process. */
+const SLOT_LEASE_MICROS = 15 * MICROS_PER_SECOND;
+/** How long an attempt waits for in-flight ones to settle before it is refused as locked. */
+const MAX_WAIT_MS = 5_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Lockout {
   constructor(private readonly db: Kysely<Database>, readonly policy: LockoutPolicy) {}
@@ -37,35 +55,60 @@ export class Lockout {
   }
 
   /**
-   * Records one failure. The failure that brings the streak to the limit locks the account
-   * until that failure plus the window; an account already locked is left untouched.
+   * A slot to check one attempt. Waits (briefly) while the streak plus the attempts in flight
+   * fill every remaining chance; refused when the account is, or becomes, locked.
    */
-  async recordFailure(userNumber: number): Promise<FailureOutcome> {
-    if (!this.enabled) return { locked: false, streak: 0 };
-    const now = nowMicros();
-    const forgetBefore = now - this.windowMicros;
-    const next = sql<number>`case when last_failure_at is null or last_failure_at <= ${forgetBefore} then 1 else failed_logins + 1 end`;
-    const row = await this.db
-      .updateTable('users')
-      .set({
-        failed_logins: next,
-        last_failure_at: now,
-        locked_until: sql<number | null>`case when (${next}) >= ${this.policy.failures} then cast(${now + this.windowMicros} as bigint) else null end`,
-      })
-      .where('number', '=', userNumber)
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
-      .returning(['failed_logins', 'locked_until'])
-      .executeTakeFirst();
-    if (!row) {
-      // Someone else's failure locked it first.
-      const u = await this.db.selectFrom('users').select('locked_until').where('number', '=', userNumber).executeTakeFirst();
-      return u?.locked_until ? { locked: true, lockedNow: false, until: u.locked_until } : { locked: false, streak: 0 };
+  async reserve(userNumber: number): Promise<Reservation> {
+    if (!this.enabled) return { ok: true };
+    const started = Date.now();
+    for (let pause = 5; ; pause = Math.min(pause * 2, 80)) {
+      const now = nowMicros();
+      const granted = await this.db
+        .updateTable('users')
+        .set({ login_pending: sql<number>`(${this.pendingNow(now)}) + 1`, login_pending_until: now + SLOT_LEASE_MICROS })
+        .where('number', '=', userNumber)
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+        .where(sql<boolean>`(${this.streakNow(now)}) + (${this.pendingNow(now)}) < ${this.policy.failures}`)
+        .returning('number')
+        .executeTakeFirst();
+      if (granted) return { ok: true };
+      const row = await this.db.selectFrom('users').select('locked_until').where('number', '=', userNumber).executeTakeFirst();
+      if (!row) return { ok: true }; // deleted meanwhile: the check itself will fail
+      if (row.locked_until !== null && row.locked_until > nowMicros()) return { ok: false, until: row.locked_until };
+      if (Date.now() - started > MAX_WAIT_MS) return { ok: false, until: nowMicros() + this.windowMicros };
+      await sleep(pause + Math.random() * pause);
     }
-    if (row.locked_until !== null) return { locked: true, lockedNow: true, until: row.locked_until };
-    return { locked: false, streak: row.failed_logins };
   }
 
-  /** Success, admin unlock and completed resets clear the streak and any lock. */
+  /**
+   * Settles a reserved attempt as a failure. The failure that brings the streak to the limit
+   * locks the account until that failure plus the window; a locked account is left as it is.
+   */
+  async fail(userNumber: number): Promise<FailureOutcome> {
+    return this.countFailure(userNumber, true);
+  }
+
+  /** Settles a reserved attempt as a success: the streak, any lock and the slot are cleared. */
+  async succeed(userNumber: number, also: { last_login?: number } = {}): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ ...also, failed_logins: 0, last_failure_at: null, locked_until: null, login_pending: this.pendingAfterRelease() })
+      .where('number', '=', userNumber)
+      .execute();
+  }
+
+  /** Gives back a slot whose attempt was neither a failure nor a success (admin.md §2.3: a non-staff account). */
+  async release(userNumber: number): Promise<void> {
+    if (!this.enabled) return;
+    await this.db.updateTable('users').set({ login_pending: this.pendingAfterRelease() }).where('number', '=', userNumber).execute();
+  }
+
+  /** Records one failure without a reserved slot (tests and tools; logins use reserve + fail). */
+  async recordFailure(userNumber: number): Promise<FailureOutcome> {
+    return this.countFailure(userNumber, false);
+  }
+
+  /** Admin unlock and completed resets clear the streak and any lock. */
   async clear(userNumber: number): Promise<void> {
     await this.db
       .updateTable('users')
@@ -73,5 +116,43 @@ export class Lockout {
       .where('number', '=', userNumber)
       .where((eb) => eb.or([eb('failed_logins', '!=', 0), eb('locked_until', 'is not', null)]))
       .execute();
+  }
+
+  private async countFailure(userNumber: number, releasing: boolean): Promise<FailureOutcome> {
+    if (!this.enabled) return { locked: false, streak: 0 };
+    const now = nowMicros();
+    const next = sql<number>`(${this.streakNow(now)}) + 1`;
+    const unlocked = sql<boolean>`(locked_until is null or locked_until <= ${now})`;
+    const row = await this.db
+      .updateTable('users')
+      .set({
+        // While locked nothing is recorded and the lock is not extended (§0.7).
+        failed_logins: sql<number>`case when ${unlocked} then ${next} else failed_logins end`,
+        last_failure_at: sql<number | null>`case when ${unlocked} then cast(${now} as bigint) else last_failure_at end`,
+        locked_until: sql<number | null>`case when not ${unlocked} then locked_until when (${next}) >= ${this.policy.failures} then cast(${now + this.windowMicros} as bigint) else null end`,
+        ...(releasing ? { login_pending: this.pendingAfterRelease() } : {}),
+      })
+      .where('number', '=', userNumber)
+      .returning(['failed_logins', 'locked_until', 'last_failure_at'])
+      .executeTakeFirst();
+    if (!row) return { locked: false, streak: 0 };
+    // RETURNING shows the new row: this failure set the lock when it stamped both times.
+    const lockedNow = row.last_failure_at === now && row.locked_until === now + this.windowMicros;
+    if (row.locked_until !== null && row.locked_until > now) return { locked: true, lockedNow, until: row.locked_until };
+    return { locked: false, streak: row.failed_logins };
+  }
+
+  /** The streak's confirmed failures, forgotten after the window. */
+  private streakNow(now: number) {
+    return sql<number>`case when last_failure_at is null or last_failure_at <= ${now - this.windowMicros} then 0 else failed_logins end`;
+  }
+
+  /** Attempts in flight, forgotten once their lease ran out. */
+  private pendingNow(now: number) {
+    return sql<number>`case when login_pending_until is null or login_pending_until <= ${now} then 0 else login_pending end`;
+  }
+
+  private pendingAfterRelease() {
+    return sql<number>`case when login_pending > 0 then login_pending - 1 else 0 end`;
   }
 }

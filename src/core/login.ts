@@ -1,6 +1,9 @@
 // One password login, the same for every surface: lockout first, then the password (or the
 // same time spent on a dummy hash for an unknown account), then the streak, last_login,
 // audit and metrics. Surfaces only map the outcome onto their own answers.
+//
+// The attempt is counted toward the lockout streak before the password is hashed (Lockout.reserve)
+// and uncounted by a success, so a parallel burst verifies at most LOCKOUT_FAILURES guesses.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { Accounts, User } from './accounts.js';
@@ -9,13 +12,18 @@ import type { Audit, RequestMeta } from './audit.js';
 import type { Lockout } from './lockout.js';
 import type { Metrics } from './metrics.js';
 import type { PasswordHasher } from './passwords.js';
+import { charLength } from './text.js';
 import { isoMicros, nowMicros } from './time.js';
 
 export type LoginMethod = 'knox' | 'jwt' | 'token' | 'session';
 
+/** No surface accepts a longer password; a longer one fails without being hashed (v1.md §0.5). */
+export const PASSWORD_MAX_LENGTH = 128;
+
 export type LoginOutcome =
   | { ok: true; user: User }
   | { ok: false; reason: 'unknown_account' }
+  | { ok: false; reason: 'password_too_long'; user: User }
   | { ok: false; reason: 'locked'; user: User; lockedNow: boolean }
   | { ok: false; reason: 'wrong_password' | 'inactive'; user: User };
 
@@ -47,38 +55,55 @@ export class Login {
   async attempt(a: LoginAttempt): Promise<LoginOutcome | { ok: false; reason: 'not_staff'; user: User }> {
     const { d } = this;
     const surface = a.meta.surface;
+    const tooLong = charLength(a.password) > PASSWORD_MAX_LENGTH;
     if (!a.user) {
-      await d.passwords.verifyDummy(a.password);
+      // The same time as a real check, except for a password no account can have (never hashed).
+      if (!tooLong) await d.passwords.verifyDummy(a.password);
       d.metrics.logins.inc({ surface, result: 'unknown_account' });
       await d.audit.record({ event: 'login.failure', meta: a.meta, details: { reason: 'unknown_account', identifier: a.identifier.slice(0, 254) } });
       return { ok: false, reason: 'unknown_account' };
     }
     const user = a.user;
-    if (d.lockout.lockedUntil(user) !== null) {
-      d.metrics.logins.inc({ surface, result: 'locked' });
-      await d.audit.record({ event: 'login.locked', meta: a.meta, user: person(user) });
-      return { ok: false, reason: 'locked', user, lockedNow: false };
+    if (d.lockout.lockedUntil(user) !== null) return this.refuseLocked(user, a.meta);
+    if (tooLong) {
+      d.metrics.logins.inc({ surface, result: 'wrong_password' });
+      await d.audit.record({ event: 'login.failure', meta: a.meta, user: person(user), details: { reason: 'password_too_long' } });
+      return { ok: false, reason: 'password_too_long', user };
     }
-    const verdict = await d.passwords.verify(a.password, user.password);
+    const slot = await d.lockout.reserve(user.number);
+    if (!slot.ok) return this.refuseLocked(user, a.meta);
+    let verdict;
+    try {
+      verdict = await d.passwords.verify(a.password, user.password);
+    } catch (err) {
+      await d.lockout.release(user.number);
+      throw err;
+    }
     const failure = !verdict.ok ? 'wrong_password' : user.is_active !== 1 ? 'inactive' : null;
     if (failure) return this.fail(user, failure, a.meta);
-    if (a.requireStaff && user.is_staff !== 1) return { ok: false, reason: 'not_staff', user };
+    if (a.requireStaff && user.is_staff !== 1) {
+      await d.lockout.release(user.number);
+      return { ok: false, reason: 'not_staff', user };
+    }
 
     const now = nowMicros();
-    await d.db
-      .updateTable('users')
-      .set({ last_login: now, failed_logins: 0, last_failure_at: null, locked_until: null })
-      .where('number', '=', user.number)
-      .execute();
+    await d.lockout.succeed(user.number, { last_login: now });
     if (verdict.needsRehash) await this.rehash(user.number, a.password);
     d.metrics.logins.inc({ surface, result: 'success' });
     await d.audit.record({ event: 'login.success', meta: a.meta, user: person(user), details: { method: a.method } });
     return { ok: true, user: { ...user, last_login: now, failed_logins: 0, last_failure_at: null, locked_until: null } };
   }
 
+  private async refuseLocked(user: User, meta: RequestMeta): Promise<LoginOutcome> {
+    this.d.metrics.logins.inc({ surface: meta.surface, result: 'locked' });
+    await this.d.audit.record({ event: 'login.locked', meta, user: person(user) });
+    return { ok: false, reason: 'locked', user, lockedNow: false };
+  }
+
+  /** Settles the attempt's slot as a failure; the one that reaches the limit answers "locked". */
   private async fail(user: User, reason: 'wrong_password' | 'inactive', meta: RequestMeta): Promise<LoginOutcome> {
     const { d } = this;
-    const outcome = await d.lockout.recordFailure(user.number);
+    const outcome = await d.lockout.fail(user.number);
     await d.audit.record({ event: 'login.failure', meta, user: person(user), details: { reason } });
     if (outcome.locked) {
       d.metrics.logins.inc({ surface: meta.surface, result: 'locked' });

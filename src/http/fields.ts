@@ -57,12 +57,7 @@ export function pyStrip(s: string): string {
   return s.replace(/^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/gu, '');
 }
 
-/** Length in characters (code points), as Python's len(). */
-export function charLength(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
+export { charLength } from '../core/text.js';
 
 /** Python's str.title() on a field name: `confirm_password` → `Confirm_Password`. */
 export function titleKey(key: string): string {

@@ -160,8 +160,25 @@ const m001_core: Builder = (dialect) => ({
   },
 });
 
+/**
+ * Attempts in flight per account (v1.md §0.7 "Under concurrency"): a login takes a leased slot
+ * before its password is checked, so a burst never checks more guesses than the lockout allows.
+ */
+const m002_login_slots: Builder = (dialect) => ({
+  async up(db: Kysely<any>) {
+    const big = dialect === 'sqlite' ? 'integer' : 'bigint';
+    await db.schema.alterTable('users').addColumn('login_pending', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('users').addColumn('login_pending_until', big).execute();
+  },
+  async down(db: Kysely<any>) {
+    await db.schema.alterTable('users').dropColumn('login_pending_until').execute();
+    await db.schema.alterTable('users').dropColumn('login_pending').execute();
+  },
+});
+
 const MIGRATIONS: Record<string, Builder> = {
   '001_core': m001_core,
+  '002_login_slots': m002_login_slots,
 };
 
 class CodeMigrations implements MigrationProvider {

@@ -1,6 +1,6 @@
 // Table shapes as Kysely sees them. Times are integer microseconds since the epoch (core/time.ts),
 // JWT `exp`/`iat` are seconds as in the tokens, flags are 0/1 integers on both databases.
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface UsersTable {
   number: Generated<number>; // never reused (AUTOINCREMENT / identity)
@@ -25,6 +25,8 @@ export interface UsersTable {
   failed_logins: number; // lockout streak (v1.md §0.7)
   last_failure_at: number | null;
   locked_until: number | null;
+  login_pending: ColumnType<number, number | undefined, number>; // attempts in flight (lockout slots)
+  login_pending_until: ColumnType<number | null, number | null | undefined, number | null>; // their lease
 }
 
 export interface KnoxTokensTable {

@@ -13,6 +13,8 @@ import type { AppContext } from '../../src/context.js';
 
 export interface TestApp {
   url: string;
+  /** The Redis key prefix this app uses (a sibling shares it). */
+  kvPrefix: string;
   app: FastifyInstance;
   ctx: AppContext;
   dataDir: string;
@@ -54,6 +56,31 @@ async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void>
 export async function startApp(env: Record<string, string> = {}, configOverrides: Partial<Config> = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-test-'));
   const pgDb = usingPostgres ? await freshPostgres() : null;
+  return launch(dataDir, pgDb, `ghtest:${randomBytes(6).toString('hex')}:`, env, configOverrides, true);
+}
+
+/**
+ * A second instance of `first`: the same database, data directory, secret and Redis prefix, as
+ * two processes behind one load balancer would be. Closing it leaves the first one's data.
+ */
+export async function startSibling(first: TestApp, env: Record<string, string> = {}, configOverrides: Partial<Config> = {}): Promise<TestApp> {
+  const sqliteFile = path.join(first.dataDir, 'gatehouse.sqlite3');
+  const shared = {
+    ...first.env,
+    DATABASE_URL: first.env.DATABASE_URL ?? `sqlite:${sqliteFile}`,
+    ...env,
+  };
+  return launch(first.dataDir, null, first.kvPrefix, shared, configOverrides, false);
+}
+
+async function launch(
+  dataDir: string,
+  pgDb: { url: string; drop: () => Promise<void> } | null,
+  kvPrefix: string,
+  env: Record<string, string>,
+  configOverrides: Partial<Config>,
+  ownsData: boolean,
+): Promise<TestApp> {
   const fullEnv: Record<string, string> = {
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
@@ -66,12 +93,13 @@ export async function startApp(env: Record<string, string> = {}, configOverrides
     ...env,
   };
   const config = { ...loadConfig(fullEnv), argon2: FAST_ARGON2, ...configOverrides };
-  const { app, ctx } = await buildApp(config, { kvPrefix: `ghtest:${randomBytes(6).toString('hex')}:`, processMetrics: false, forceCloseConnections: true });
+  const { app, ctx } = await buildApp(config, { kvPrefix, processMetrics: false, forceCloseConnections: true });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
+    kvPrefix,
     app,
     ctx,
     dataDir,
@@ -79,7 +107,7 @@ export async function startApp(env: Record<string, string> = {}, configOverrides
     async close() {
       await app.close();
       await pgDb?.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (ownsData) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

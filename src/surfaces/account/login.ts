@@ -6,10 +6,7 @@ import { person } from '../../core/accounts.js';
 import { requestMeta } from '../../http/request.js';
 import { FieldErrors, type View, badRequest, readObject } from '../../http/drf-view.js';
 import { DRF_TEXT, charField } from '../../http/drf-fields.js';
-import { charLength } from '../../http/fields.js';
 import { NO_STORE, SUCCESS } from './replies.js';
-
-const MAX_PASSWORD = 128; // v1.md §0.5: longer passwords fail without being hashed
 
 /** Every credential failure, the locked answer included (§1.4), looks the same. */
 const BAD_CREDENTIALS = badRequest({ non_field_errors: ['Unable to log in with provided credentials.'] });
@@ -30,7 +27,6 @@ export function loginView(ctx: AppContext, keys: AccountKeys): View<KeyHolder> {
       if (!username.ok) errors.add('username', username.errors);
       if (!password.ok) errors.add('password', password.errors);
       if (!username.ok || !password.ok || !username.present || !password.present) return badRequest(errors.errors);
-      if (charLength(password.value) > MAX_PASSWORD) return BAD_CREDENTIALS;
       const user = await ctx.accounts.byUsername(username.value);
       const outcome = await ctx.login.attempt({ user, password: password.value, identifier: username.value, method: 'token', meta: requestMeta(request, 'account') });
       if (!outcome.ok) return BAD_CREDENTIALS;

@@ -2,15 +2,12 @@
 // lockout, then a new token pair and the user object.
 import type { AppContext } from '../../context.js';
 import type { User } from '../../core/accounts.js';
-import { charLength } from '../../http/fields.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
 import { FieldErrors, type FieldMap, type View, badRequest, readObject } from '../../http/drf-view.js';
 import { DRF_TEXT, charField, emailFormat, exists, minLength, rawText } from '../../http/drf-fields.js';
 import type { ApiUserTokens } from './tokens.js';
 import { userObject } from './user-view.js';
-
-const MAX_PASSWORD = 128; // v1.md §0.5: longer passwords fail without being hashed
 
 /** Every credential failure, the locked answer included (§1.5), looks the same. */
 const BAD_CREDENTIALS = badRequest({ email: ['Invalid User Credentials.'], password: ['Invalid User Credentials.'] });
@@ -38,7 +35,6 @@ export function loginView(ctx: AppContext, tokens: ApiUserTokens): View<User> {
       const checked = await validate(ctx, body.data);
       if (!checked.ok) return checked.reply;
       const { rawEmail, password, found } = checked.credentials;
-      if (charLength(password) > MAX_PASSWORD) return BAD_CREDENTIALS;
       const user = rawEmail === found.email ? found.user : await ctx.accounts.byEmail(rawEmail);
       const outcome = await ctx.login.attempt({ user, password, identifier: rawEmail, method: 'jwt', meta: requestMeta(request, 'api-user') });
       if (!outcome.ok) return BAD_CREDENTIALS;

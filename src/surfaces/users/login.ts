@@ -1,5 +1,4 @@
 // POST /users/login/ and POST /users/logout/ (users.md §2.3, §2.4) over the shared login slot.
-import { charLength } from '../../http/fields.js';
 import { requestMeta } from '../../http/request.js';
 import { endLogin, startLogin } from '../../http/session-login.js';
 import type { GenericReply } from '../../http/surface.js';
@@ -7,9 +6,6 @@ import { person } from '../../core/accounts.js';
 import { jsonObject } from './json-object.js';
 import type { Call } from './pipeline.js';
 import { REPLY, userMessage } from './replies.js';
-
-// v1.md §0.5: no surface accepts a longer password; a longer one fails without being hashed.
-const PASSWORD_MAX = 128;
 
 export async function login({ ctx, request, reply, login: current }: Call): Promise<GenericReply> {
   if (current) return REPLY.alreadyAuthenticated;
@@ -22,9 +18,6 @@ export async function login({ ctx, request, reply, login: current }: Call): Prom
   // PostgreSQL text cannot hold NUL, so no account has one; don't send it to the database.
   const user = username.includes('\0') ? undefined : await ctx.accounts.byUsername(username);
   const meta = requestMeta(request, 'users');
-  if (user && charLength(password) > PASSWORD_MAX) {
-    return ctx.lockout.lockedUntil(user) !== null ? REPLY.locked : REPLY.invalidPassword;
-  }
   const outcome = await ctx.login.attempt({ user, password, identifier: username, method: 'session', meta });
   if (outcome.ok) {
     await startLogin(ctx, request, reply, outcome.user);

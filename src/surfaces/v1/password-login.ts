@@ -3,12 +3,10 @@
 // this maps its outcome onto the v1 answers.
 import type { FastifyRequest } from 'fastify';
 import type { User } from '../../core/accounts.js';
-import { charLength } from '../../http/fields.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
 import { type Challenge, LOCKED, TEXT, unauthorized } from './messages.js';
 import type { V1Deps } from './pipeline.js';
-import { PASSWORD_MAX } from './validation.js';
 
 export type PasswordLogin = { ok: true; user: User } | { ok: false; reply: GenericReply };
 
@@ -21,8 +19,6 @@ export async function passwordLogin(
   challenge: Challenge,
 ): Promise<PasswordLogin> {
   const refused = unauthorized(TEXT.badCredentials, challenge);
-  // v1.md §0.5: an over-long password fails as bad credentials, without hashing.
-  if (charLength(password) > PASSWORD_MAX) return { ok: false, reply: refused };
   const { ctx } = deps;
   const user = await ctx.accounts.byEmail(email);
   const outcome = await ctx.login.attempt({ user, password, identifier: email, method, meta: requestMeta(request, 'v1') });

@@ -2,7 +2,7 @@
 // login (lockout, streak, audit) with `requireStaff`, and it sets the login slot of the shared
 // `sessionid` session, so it logs in on `users` too.
 import { person } from '../../../core/accounts.js';
-import { charLength, pyStrip } from '../../../http/fields.js';
+import { pyStrip } from '../../../http/fields.js';
 import { requestMeta } from '../../../http/request.js';
 import { endLogin, startLogin } from '../../../http/session-login.js';
 import type { GenericReply } from '../../../http/surface.js';
@@ -20,8 +20,6 @@ export const LOGIN_MESSAGES = {
   badCredentials: 'Please enter the correct username or email and password for a staff account.',
   locked: 'Locked out due to too many login failures.',
 } as const;
-
-const PASSWORD_MAX = 128;
 
 interface LoginForm {
   username: string;
@@ -68,8 +66,6 @@ async function logIn(call: UiCall): Promise<GenericReply> {
   const { ctx } = call;
   const user = await ctx.accounts.byLogin(username);
   const refused = (locked: boolean) => loginPage(call, { username, next, alert: locked ? LOGIN_MESSAGES.locked : LOGIN_MESSAGES.badCredentials }, locked ? 403 : 200);
-  // Longer than any password may be (v1.md §0.5): refused without hashing; a lock still shows.
-  if (charLength(password) > PASSWORD_MAX) return refused(user !== undefined && ctx.lockout.lockedUntil(user) !== null);
   const outcome = await ctx.login.attempt({ user, password, identifier: username, method: 'session', meta: requestMeta(call.request, 'admin'), requireStaff: true });
   if (!outcome.ok) return refused(outcome.reason === 'locked');
   await startLogin(ctx, call.request, call.reply, outcome.user);
