@@ -7,28 +7,15 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './config.js';
-import type { AppContext, ResolvedConfig } from './context.js';
-import { Accounts } from './core/accounts.js';
-import { Audit } from './core/audit.js';
-import { BrowserSessions } from './core/browser-sessions.js';
-import { EmailTokens } from './core/email-tokens.js';
-import { AccountMail } from './core/account-mail.js';
-import { KnoxTokens } from './core/knox.js';
-import { Profiles } from './core/profiles.js';
-import { loadV1Keys, type V1Keys } from './core/v1-keys.js';
-import { V1Credentials } from './http/v1-credentials.js';
-import { Lockout } from './core/lockout.js';
-import { Login } from './core/login.js';
-import { Mailer } from './core/mail.js';
-import { MediaStore } from './core/media.js';
-import { Metrics } from './core/metrics.js';
-import { PasswordHasher } from './core/passwords.js';
-import { Revocation } from './core/revocation.js';
+import type { AppContext } from './context.js';
+import { linkBaseOf } from './core/account-mail.js';
+import { type Core, type ResolvedConfig, createCore } from './core/core.js';
 import { SecretKeys } from './core/secrets.js';
-import { Throttle } from './core/throttle.js';
+import { loadV1Keys } from './core/v1-keys.js';
 import { JSON_LIMIT, MULTIPART_LIMIT } from './http/body.js';
 import { logDestination, loggerOptions } from './http/logging.js';
-import { type GenericReply, type Surface, sendGeneric } from './http/surface.js';
+import { type Surface, failuresOf, sendGeneric } from './http/surface.js';
+import { type Failures, failureReply } from './http/route.js';
 import { registerOps } from './http/ops.js';
 import type { Kv } from './kv/kv.js';
 import { MemoryKv } from './kv/memory.js';
@@ -52,7 +39,10 @@ export interface BuildOptions {
 
 export interface BuiltApp {
   app: FastifyInstance;
+  /** What surfaces see. */
   ctx: AppContext;
+  /** Every core service, stores included: for the command line and tests. */
+  core: Core;
 }
 
 /** SECRET_KEY, or one generated once and kept in DATA_DIR (never in production: config.ts refuses). */
@@ -98,7 +88,8 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     // Errors Fastify raises before routing (a malformed URL): a plain JSON 400, never HTML.
     frameworkErrors: (_err, request, reply: any) => {
       reply.header('X-Content-Type-Options', 'nosniff');
-      sendGeneric(reply, badRequest(surfaceFor(mounted, request.url), request));
+      const s = surfaceFor(mounted, request.url);
+      sendGeneric(reply, s ? failuresOf(s, request).badRequest : GENERIC_FAILURES.badRequest);
     },
   });
 
@@ -112,11 +103,26 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     throw err;
   }
   const v1Keys = await loadV1Keys(config.v1JwtAlgorithm, config.dataDir, new SecretKeys(config.secretKey));
-  const ctx = createContext(app, config, store, kv, v1Keys, options);
-  if (kv.kind === 'memory') await ctx.revocation.loadDenylist();
+  const listening = () => {
+    const a = app.server.address();
+    return a && typeof a === 'object' ? { address: a.address, port: a.port } : null;
+  };
+  const core = createCore({
+    config,
+    store,
+    kv,
+    log: app.log,
+    v1Keys,
+    linkBase: linkBaseOf(config.publicUrl, config.host, listening, config.port),
+    // Sessions follow the shared store: Redis when configured (v1.md §0.4), else the database.
+    sessions: kv instanceof RedisKv ? new RedisSessions(kv.redis, kv.prefix) : undefined,
+    processMetrics: options.processMetrics,
+  });
+  const ctx: AppContext = core;
+  if (kv.kind === 'memory') await core.revocation.loadDenylist();
 
   const closeResources = async () => {
-    await ctx.mailer.close();
+    await core.mailer.close();
     await kv!.close();
     await store.close();
     try {
@@ -144,35 +150,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     await closeResources().catch(() => {});
     throw err;
   }
-  return { app, ctx };
-}
-
-function createContext(app: FastifyInstance, config: ResolvedConfig, store: ReturnType<typeof openStore>, kv: Kv, v1Keys: V1Keys, options: BuildOptions): AppContext {
-  const db = store.db;
-  const log = app.log;
-  const metrics = new Metrics(options.processMetrics ?? true);
-  const passwords = new PasswordHasher(config.argon2);
-  const accounts = new Accounts(db, passwords, store.changeEpoch);
-  const lockout = new Lockout(db, { failures: config.lockoutFailures, minutes: config.lockoutMinutes });
-  const audit = new Audit(db);
-  // Sessions follow the shared store: Redis when configured (v1.md §0.4), else the database.
-  const sessions = kv instanceof RedisKv ? new RedisSessions(kv.redis, kv.prefix) : new BrowserSessions(db);
-  const media = new MediaStore(path.join(config.dataDir, 'media'));
-  const revocation = new Revocation({ db, kv, sessions, metrics, removeMedia: (n) => media.removeUserDir(n) });
-  const login = new Login({ db, accounts, passwords, lockout, audit, metrics, onBackgroundError: (err) => log.error({ err }, 'background task failed') });
-  const mailer = new Mailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: path.join(config.dataDir, 'outbox') }, log);
-  const secrets = new SecretKeys(config.secretKey);
-  const emailTokens = new EmailTokens(db, secrets);
-  const knox = new KnoxTokens(db, metrics, () => config.v1KnoxTokenLimit, store.changeEpoch);
-  return {
-    config, store, db, dialect: store.dialect, kv, log, metrics, secrets, passwords, accounts, lockout, login,
-    throttle: new Throttle(kv), audit, sessions, revocation, mailer, media, emailTokens,
-    accountMail: new AccountMail({ config, kv, emailTokens, mailer, metrics }),
-    profiles: new Profiles(db),
-    knox,
-    v1Keys,
-    v1Auth: new V1Credentials(db, kv, accounts, knox, v1Keys),
-  };
+  return { app, ctx, core };
 }
 
 /**
@@ -188,11 +166,41 @@ function configureBodies(app: FastifyInstance): void {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 }
 
+/** One entry per surface (and the operations endpoints), in the order the docs list them. */
+const DOC_TAGS = [
+  { name: 'v1', description: 'Seed 000 and the self-service additions: `/v1/user/`. Errors are bare JSON strings.' },
+  { name: 'api-user', description: 'Seed 001: `/api/user/`, JWT pair under the `JWT` scheme, DRF-shaped errors.' },
+  { name: 'account', description: 'Seed 002: `/account/`, one persistent key per user under the `Token` scheme.' },
+  { name: 'users', description: 'Seed 003: `/users/`, a Django session cookie with CSRF.' },
+  { name: 'user-account', description: 'Seed 004: `/user_account/`, a JWT in a header or cookie with double-submit CSRF.' },
+  { name: 'admin', description: 'The staff JSON API under `/admin/api/`: v1 credentials of an active staff user.' },
+  { name: 'operations', description: 'Health, readiness and metrics.' },
+];
+
+/** Every credential a surface takes, named in each operation's `security`. */
+const SECURITY_SCHEMES = {
+  knoxToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'v1 knox token: `Authorization: Token <64 hex>` (from `POST /v1/user/login-knox/`)' },
+  v1Bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'v1 access JWT: `Authorization: Bearer <jwt>` (from `POST /v1/user/login-jwt/`)' },
+  apiUserJwt: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'api-user access JWT: `Authorization: JWT <jwt>` (from `POST /api/user/login`)' },
+  accountToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'account key: `Authorization: Token <40 hex>` (from `POST /account/login`)' },
+  sessionCookie: { type: 'apiKey', in: 'cookie', name: 'sessionid', description: 'The shared browser session (users and the admin UI); unsafe methods also need the `X-CSRFToken` header' },
+  userAccountBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'user-account access JWT in the header (from `POST /user_account/login`)' },
+  userAccountCookie: { type: 'apiKey', in: 'cookie', name: 'access_token_cookie', description: 'user-account access JWT in its cookie; unsafe methods also need `X-CSRF-TOKEN`' },
+};
+
 async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Gatehouse', version: '0.1.0', description: 'User accounts and authentication: five legacy APIs over one core.' },
+      info: {
+        title: 'Gatehouse',
+        version: '0.1.0',
+        description: 'User accounts and authentication: five legacy APIs over one core. Each tag is one surface with its own conventions; see docs/api/ in the repository.',
+        license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+      },
+      servers: [{ url: '/' }],
+      tags: DOC_TAGS,
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
@@ -213,17 +221,13 @@ function surfaceFor(surfaces: Surface[], url: string): Surface | null {
   return best;
 }
 
-/**
- * Fastify's own client errors (bad URL encoding, bad Content-Length): a 400 "Bad request." in
- * the shape of the surface's 500 answer (its error key, or a bare string for v1).
- */
-function badRequest(s: Surface | null, request: FastifyRequest): GenericReply {
-  if (s?.badRequest) return s.badRequest(request);
-  const shape = s?.internalError(request).body;
-  if (typeof shape === 'string') return { status: 400, body: 'Bad request.' };
-  const key = shape && typeof shape === 'object' ? (Object.keys(shape)[0] ?? 'detail') : 'detail';
-  return { status: 400, body: { [key]: 'Bad request.' } };
-}
+/** Outside every surface: the answers of the operations endpoints and unknown paths. */
+const GENERIC_FAILURES: Failures = {
+  tooLarge: { status: 413, body: { detail: 'Request body too large.' } },
+  badRequest: { status: 400, body: { detail: 'Bad request.' } },
+  internal: { status: 500, body: { detail: 'Internal server error.' } },
+  unavailable: { status: 503, body: { detail: 'Service temporarily unavailable.' }, headers: { 'Retry-After': '5' } },
+};
 
 /** Prefix-based dispatch of the things that happen outside a route's handler. */
 function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surface[]): void {
@@ -249,19 +253,19 @@ function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surfac
     request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
 
-  app.setNotFoundHandler((request, reply) => {
+  app.setNotFoundHandler(async (request, reply) => {
     const s = surfaceFor(surfaces, request.url);
-    if (s) return sendGeneric(reply, s.notFound(request, reply, app));
+    if (s) return sendGeneric(reply, await s.notFound(request, reply, app, ctx));
     return sendGeneric(reply, { status: 404, body: { detail: 'Not found.' } });
   });
 
+  // Routes answer their own failures (http/route.ts); this catches the rest: unknown paths whose
+  // 404 failed, and the operations endpoints.
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const s = surfaceFor(surfaces, request.url);
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
-      return sendGeneric(reply, s ? s.tooLarge(request) : { status: 413, body: { detail: 'Request body too large.' } });
-    }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendGeneric(reply, badRequest(s, request));
-    request.log.error({ err }, 'unhandled error');
-    return sendGeneric(reply, s ? s.internalError(request) : { status: 500, body: { detail: 'Internal server error.' } });
+    const failures = s ? failuresOf(s, request) : GENERIC_FAILURES;
+    const answer = failureReply(failures, err);
+    if (answer === failures.internal) request.log.error({ err }, 'unhandled error');
+    return sendGeneric(reply, answer);
   });
 }

@@ -23,7 +23,7 @@ commands:
 
 async function serve(): Promise<void> {
   const config = resolveSecretKey(loadConfig());
-  const { app, ctx } = await buildApp(config);
+  const { app, core: ctx } = await buildApp(config);
   await app.listen({ port: config.port, host: config.host });
   ctx.log.info({ surfaces: config.surfaces, database: ctx.dialect, kv: ctx.kv.kind }, 'gatehouse ready');
 
@@ -35,7 +35,7 @@ async function serve(): Promise<void> {
     // Fastify stops accepting, answers 503 to new requests on kept-alive sockets, waits for the
     // in-flight ones, then runs onClose (mail queue flushed, Redis and database closed).
     const hard = setTimeout(() => {
-      ctx.log.error('shutdown took longer than 25 s; exiting');
+      ctx.log.error({}, 'shutdown took longer than 25 s; exiting');
       process.exit(1);
     }, 25_000);
     hard.unref();

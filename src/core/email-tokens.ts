@@ -2,7 +2,7 @@
 // user-account.md §4). Only a SHA-256 digest is stored; a token is found by its digest,
 // bound to the address it was sent to, and single-use where the purpose says so.
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { SecretKeys } from './secrets.js';
 import { safeEqual, sha256Hex } from './secrets.js';
@@ -69,10 +69,10 @@ export class EmailTokens {
    * Marks a single-use token used, atomically: of two concurrent submissions exactly one gets
    * the row back.
    */
-  async consume(token: string, purpose: EmailTokenPurpose): Promise<EmailTokenRow | null> {
+  async consume(token: string, purpose: EmailTokenPurpose, db: Kysely<Database> | Transaction<Database> = this.db): Promise<EmailTokenRow | null> {
     if (!this.wellFormed(token)) return null;
     const now = nowMicros();
-    const row = await this.db
+    const row = await db
       .updateTable('email_tokens')
       .set({ used_at: now })
       .where('digest', '=', sha256Hex(token))

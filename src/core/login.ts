@@ -94,6 +94,16 @@ export class Login {
     return { ok: true, user: { ...user, last_login: now, failed_logins: 0, last_failure_at: null, locked_until: null } };
   }
 
+  /**
+   * Whether `password` is the user's current one, for actions that ask for it again (password
+   * change, account deletion, two-factor). Not a login: nothing counts toward lockout; the
+   * user bucket limits guessing there (v1.md §5.3).
+   */
+  async checkPassword(user: Pick<User, 'password'>, password: string): Promise<boolean> {
+    if (charLength(password) > PASSWORD_MAX_LENGTH) return false;
+    return (await this.d.passwords.verify(password, user.password)).ok;
+  }
+
   private async refuseLocked(user: User, meta: RequestMeta): Promise<LoginOutcome> {
     this.d.metrics.logins.inc({ surface: meta.surface, result: 'locked' });
     await this.d.audit.record({ event: 'login.locked', meta, user: person(user) });

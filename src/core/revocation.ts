@@ -84,6 +84,28 @@ export class Revocation {
     await this.revokeWhere((q) => q.where('login_id', '=', loginId), reason, true);
   }
 
+  /** Ends the v1 login whose current refresh is `refreshJti` (the one a browser session held). */
+  async endLoginHolding(refreshJti: string, reason: RevokeReason): Promise<void> {
+    const login = await this.d.db
+      .selectFrom('jwt_logins')
+      .select('id')
+      .where('refresh_jti', '=', refreshJti)
+      .where('ended_at', 'is', null)
+      .executeTakeFirst();
+    if (login) await this.endLogin(login.id, reason);
+  }
+
+  /** A refresh of `surface` that is recorded and not blacklisted (a missing record fails closed). */
+  async refreshUsable(jti: string, surface: IssuedToken['surface']): Promise<boolean> {
+    const row = await this.d.db.selectFrom('jwt_tokens').select(['revoked_at', 'surface', 'type']).where('jti', '=', jti).executeTakeFirst();
+    return row !== undefined && row.revoked_at === null && row.surface === surface && row.type === 'refresh';
+  }
+
+  /** Whether an access token's id is on the shared denylist. */
+  isDenied(jti: string): Promise<boolean> {
+    return this.d.kv.isDenied(jti);
+  }
+
   /**
    * "Revoke all" (v1.md §0.8): knox and account tokens deleted, JWT logins and tokens of every
    * surface ended, browser login slots ended, reset tokens voided. `spare` keeps the credential

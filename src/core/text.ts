@@ -6,3 +6,9 @@ export function charLength(s: string): number {
   for (const _ of s) n++;
   return n;
 }
+
+/** Python's str.strip(): whitespace, plus the file/group/record/unit separators Python also strips. */
+export function pyStrip(s: string): string {
+  // eslint-disable-next-line no-control-regex -- Python also strips the file/group/record/unit separators
+  return s.replace(/^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/gu, '');
+}

@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, JwtLoginsTable, JwtTokensTable } from '../store/schema.js';
 import type { Accounts, User } from './accounts.js';
+import { person } from './accounts.js';
+import type { Audit, RequestMeta } from './audit.js';
 import type { JwtCodec } from './jwt.js';
 import { newJti } from './jwt.js';
 import type { Metrics } from './metrics.js';
@@ -25,6 +27,7 @@ export interface V1LoginSettings {
 
 export interface V1LoginsDeps {
   db: Kysely<Database>;
+  audit: Audit;
   codec: JwtCodec;
   accounts: Accounts;
   revocation: Revocation;
@@ -93,15 +96,15 @@ export class V1Logins {
   }
 
   /** v1.md §3.4 steps 2–5 for the refresh whose jti the session holds. */
-  async refresh(jti: string): Promise<RefreshResult> {
+  async refresh(jti: string, meta: RequestMeta): Promise<RefreshResult> {
     const record = await this.refreshRecord(jti);
     if (!record || record.exp <= nowSeconds()) return INVALID;
-    if (record.revoked_at !== null) return this.afterRevoked(record);
+    if (record.revoked_at !== null) return this.afterRevoked(record, meta);
     const user = await this.liveUser(record.user_id);
     if (!user.ok) return user.result;
     const rotated = await this.rotate(record, user.user);
     // Someone else rotated it between our read and our claim: the grace path answers.
-    return rotated ?? this.afterRevoked((await this.refreshRecord(jti))!);
+    return rotated ?? this.afterRevoked((await this.refreshRecord(jti))!, meta);
   }
 
   /** Blacklists the refresh a session held before a new login replaced it (v1.md §3.3). */
@@ -117,6 +120,12 @@ export class V1Logins {
   async isUnrevoked(jti: string): Promise<boolean> {
     const row = await this.d.db.selectFrom('jwt_tokens').select('revoked_at').where('jti', '=', jti).executeTakeFirst();
     return row !== undefined && row.revoked_at === null;
+  }
+
+  /** The user a v1 refresh was issued to, or null when it is not one of ours. */
+  async ownerOfRefresh(jti: string): Promise<string | null> {
+    const row = await this.d.db.selectFrom('jwt_tokens').select('user_id').where('jti', '=', jti).where('surface', '=', 'v1').executeTakeFirst();
+    return row?.user_id ?? null;
   }
 
   /** Logins whose current refresh is still usable, newest first (sessions/). */
@@ -151,11 +160,14 @@ export class V1Logins {
   }
 
   /** A blacklisted refresh: a concurrent duplicate within the grace, reuse after it, else just dead. */
-  private async afterRevoked(record: TokenRecord): Promise<RefreshResult> {
+  private async afterRevoked(record: TokenRecord, meta: RequestMeta): Promise<RefreshResult> {
     if (record.revoked_reason !== 'rotated' || record.login_id === null) return BLACKLISTED;
     const age = nowMicros() - (record.revoked_at ?? 0);
     if (age > this.d.settings.graceSec * MICROS_PER_SECOND) {
       await this.d.revocation.endLogin(record.login_id, 'reuse');
+      const owner = await this.d.accounts.byId(record.user_id);
+      const who = owner ? person(owner) : { id: record.user_id, email: null, username: null };
+      await this.d.audit.record({ event: 'token.reuse', meta, user: who, details: { login: record.login_id } });
       return { ok: false, reason: 'reuse', loginId: record.login_id, userId: record.user_id };
     }
     return this.graceAnswer(record.login_id);

@@ -52,12 +52,10 @@ export function stringField(data: Record<string, unknown>, key: string, opts: St
 }
 
 // Python's str.strip() removes Unicode whitespace; JavaScript's trim() is the same set plus BOM.
-export function pyStrip(s: string): string {
-  // eslint-disable-next-line no-control-regex -- Python also strips the file/group/record/unit separators
-  return s.replace(/^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/gu, '');
-}
 
-export { charLength } from '../core/text.js';
+import { charLength, pyStrip } from '../core/text.js';
+
+export { charLength, pyStrip };
 
 /** Python's str.title() on a field name: `confirm_password` → `Confirm_Password`. */
 export function titleKey(key: string): string {

@@ -1,7 +1,6 @@
 // Operations endpoints: liveness, readiness, Prometheus metrics and the OpenAPI document.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
-import { ping } from '../store/migrations.js';
 
 export function registerOps(app: FastifyInstance, ctx: AppContext): void {
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is alive' } }, async (_req, reply) => {
@@ -11,7 +10,7 @@ export function registerOps(app: FastifyInstance, ctx: AppContext): void {
   app.get('/readyz', { schema: { tags: ['operations'], summary: 'The database (and Redis, when configured) answer' } }, async (_req, reply) => {
     const checks: Record<string, string> = {};
     let ready = true;
-    for (const [name, check] of [['database', () => ping(ctx.db)], [ctx.kv.kind === 'redis' ? 'redis' : 'kv', () => ctx.kv.ping()]] as const) {
+    for (const [name, check] of [['database', () => ctx.health.pingDatabase()], [ctx.health.kvName, () => ctx.health.pingKv()]] as const) {
       try {
         await withTimeout(check(), 2000);
         checks[name] = 'ok';

@@ -26,6 +26,18 @@ export function requestOrigin(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;
 }
 
+/** The site's own origin: PUBLIC_URL's when set, else the request's (v1.md §1.6a). */
+export function publicOrigin(request: FastifyRequest, config: Pick<Config, 'publicUrl'>): string {
+  if (config.publicUrl) {
+    try {
+      return new URL(config.publicUrl).origin;
+    } catch {
+      // config.ts checked it; fall through to the request's own
+    }
+  }
+  return requestOrigin(request);
+}
+
 export const EXPIRED_COOKIE_DATE = new Date(0);
 
 export interface CookieOptions {

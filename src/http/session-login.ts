@@ -4,11 +4,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import type { User } from '../core/accounts.js';
+import type { RequestMeta } from '../core/audit.js';
 import { EMPTY_SLOTS, LOGIN_SLOT_MICROS, type Session, type SessionSlots, remainingSeconds } from '../core/browser-sessions.js';
 import { nowMicros } from '../core/time.js';
 import { newCsrfToken, setCsrfCookie } from './csrf.js';
 import { setCookie } from './request.js';
-import { SESSION_COOKIE, clearSessionCookie, destroySession, loadSession, sessionCookieValue, writeSession } from './session-cookie.js';
+import { SESSION_COOKIE, clearSessionCookie, loadSession, sessionCookieValue, writeSession } from './session-cookie.js';
 
 export interface LoggedIn {
   /** The session as saved by this request (slot already extended). */
@@ -64,21 +65,9 @@ export async function startLogin(ctx: AppContext, request: FastifyRequest, reply
  * Logout: the whole session goes, and with it the v1 JWT login whose refresh it held
  * (v1.md §0.4: "the v1 login held there ends"), so that login's tokens stop working too.
  */
-export async function endLogin(ctx: AppContext, reply: FastifyReply, session: Session): Promise<void> {
-  if (session.refreshJti !== null) await endV1LoginHeldBy(ctx, session.refreshJti);
-  await destroySession(ctx, reply, session.key);
-}
-
-// The refresh slot stores the refresh jti; the login family it belongs to is the one whose
-// current refresh it is.
-async function endV1LoginHeldBy(ctx: AppContext, refreshJti: string): Promise<void> {
-  const login = await ctx.db
-    .selectFrom('jwt_logins')
-    .select('id')
-    .where('refresh_jti', '=', refreshJti)
-    .where('ended_at', 'is', null)
-    .executeTakeFirst();
-  if (login) await ctx.revocation.endLogin(login.id, 'logout');
+export async function endLogin(ctx: AppContext, reply: FastifyReply, login: LoggedIn, meta: RequestMeta): Promise<void> {
+  await ctx.actions.logoutBrowserSession(login.user, login.session, { meta });
+  clearSessionCookie(ctx, reply);
 }
 
 // Max-Age counted from the instant the slot was set, so a fresh login slot says exactly 7200

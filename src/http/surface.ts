@@ -1,9 +1,10 @@
-// What a surface hands to app.ts: its URL prefixes, its routes, and its own words for the
-// generic failures (unknown path, body too large, unexpected error) that happen outside its
-// routes' handlers.
+// What a surface hands to app.ts: its URL prefixes, its routes, and its own words for what
+// happens outside its routes (an unknown path under its prefixes, a request Fastify refused
+// before routing). Its routes answer their own failures (http/route.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import type { SurfaceName } from '../config.js';
+import type { Failures } from './route.js';
 
 export interface GenericReply {
   status: number;
@@ -19,13 +20,15 @@ export interface Surface {
   prefixes: string[];
   register(app: FastifyInstance, ctx: AppContext): Promise<void>;
   /** Unknown path under a prefix (may answer a 301 to the slashed path, as v1 and users do). */
-  notFound(request: FastifyRequest, reply: FastifyReply, app: FastifyInstance): GenericReply;
-  tooLarge(request: FastifyRequest): GenericReply;
-  internalError(request: FastifyRequest): GenericReply;
-  /** Optional: a 400 for Fastify's own client errors (bad URL encoding); by default the 500's shape. */
-  badRequest?(request: FastifyRequest): GenericReply;
-  /** Optional: a request hook that runs before routing for this surface's prefixes (v1 denylist). */
+  notFound(request: FastifyRequest, reply: FastifyReply, app: FastifyInstance, ctx: AppContext): GenericReply | Promise<GenericReply>;
+  /** The surface's answers to failures outside a view (413, 400, 500, 503), by path where a surface has two styles. */
+  failures: Failures | ((request: FastifyRequest) => Failures);
+  /** Optional: a request hook that runs before routing for this surface's prefixes (CORS). */
   beforeRouting?(request: FastifyRequest, reply: FastifyReply): Promise<GenericReply | null>;
+}
+
+export function failuresOf(surface: Surface, request: FastifyRequest): Failures {
+  return typeof surface.failures === 'function' ? surface.failures(request) : surface.failures;
 }
 
 export function sendGeneric(reply: FastifyReply, g: GenericReply): FastifyReply {

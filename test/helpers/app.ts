@@ -9,14 +9,18 @@ import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
-import type { AppContext } from '../../src/context.js';
+import type { Core } from '../../src/core/core.js';
+import type { AuditEvent } from '../../src/core/audit.js';
+
+/** Every core service, for checks behind the HTTP answers; the audit takes any event name (display tests). */
+export type TestCore = Omit<Core, 'audit'> & { audit: { record(e: Omit<AuditEvent, 'event'> & { event: string }): Promise<void> } };
 
 export interface TestApp {
   url: string;
   /** The Redis key prefix this app uses (a sibling shares it). */
   kvPrefix: string;
   app: FastifyInstance;
-  ctx: AppContext;
+  ctx: TestCore;
   dataDir: string;
   /** Settings as the app saw them (env-style names). */
   env: Record<string, string>;
@@ -93,7 +97,8 @@ async function launch(
     ...env,
   };
   const config = { ...loadConfig(fullEnv), argon2: FAST_ARGON2, ...configOverrides };
-  const { app, ctx } = await buildApp(config, { kvPrefix, processMetrics: false, forceCloseConnections: true });
+  const { app, core } = await buildApp(config, { kvPrefix, processMetrics: false, forceCloseConnections: true });
+  const ctx = core as TestCore;
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

@@ -2,7 +2,6 @@
 // `Token` scheme, DRF-shaped errors, routes without trailing slashes, and the preset picture
 // catalogue. The seed's spelling /acount/set_picture is served too.
 import type { AppContext } from '../../context.js';
-import { AccountKeys } from '../../core/account-keys.js';
 import type { Surface } from '../../http/surface.js';
 import { mountView } from '../../http/drf-view.js';
 import { tokenAuthenticator } from './auth.js';
@@ -22,11 +21,11 @@ export const surface: Surface = {
     // before any route exists.
     const catalogue = loadCatalogue(ctx.config.accountPicturesFile);
     checkDefaultPicture(ctx.config.accountDefaultPicture);
-    const keys = new AccountKeys(ctx.db, ctx.secrets);
+    const keys = ctx.accountKeys;
     const auth = tokenAuthenticator(keys);
-    mountView(app, ['/account/register'], registerView(ctx, keys), auth);
+    mountView(app, ['/account/register'], registerView(ctx), auth);
     mountView(app, ['/account/login'], loginView(ctx, keys), auth);
-    mountView(app, ['/account/logout'], logoutView(ctx, keys), auth);
+    mountView(app, ['/account/logout'], logoutView(ctx), auth);
     mountView(app, ['/account/profile'], profileView(), auth);
     mountView(app, ['/account/delete'], deleteView(ctx), auth);
     mountView(app, ['/account/get_pictures'], getPicturesView(catalogue), auth);
@@ -35,6 +34,10 @@ export const surface: Surface = {
 
   // A trailing slash is an unknown path here (§1.1).
   notFound: () => NOT_FOUND,
-  tooLarge: () => ({ status: 413, body: { detail: 'Request body too large.' } }),
-  internalError: () => ({ status: 500, body: { detail: 'A server error occurred.' } }),
+  failures: {
+    tooLarge: { status: 413, body: { detail: 'Request body too large.' } },
+    badRequest: { status: 400, body: { detail: 'Bad request.' } },
+    internal: { status: 500, body: { detail: 'A server error occurred.' } },
+    unavailable: { status: 503, body: { detail: 'Service temporarily unavailable.' }, headers: { 'Retry-After': '5' } },
+  },
 };

@@ -2,7 +2,6 @@
 // one returned by every login until a logout deletes it.
 import type { AppContext } from '../../context.js';
 import { type AccountKeys, type KeyHolder } from '../../core/account-keys.js';
-import { person } from '../../core/accounts.js';
 import { requestMeta } from '../../http/request.js';
 import { FieldErrors, type View, badRequest, readObject } from '../../http/drf-view.js';
 import { DRF_TEXT, charField } from '../../http/drf-fields.js';
@@ -35,16 +34,14 @@ export function loginView(ctx: AppContext, keys: AccountKeys): View<KeyHolder> {
   };
 }
 
-export function logoutView(ctx: AppContext, keys: AccountKeys): View<KeyHolder> {
+export function logoutView(ctx: AppContext): View<KeyHolder> {
   return {
     name: 'Logout',
     summary: "Delete the caller's key",
     method: 'POST',
     auth: 'required',
     async handle({ request, user: holder }) {
-      await keys.revoke(holder.digest);
-      const who = person(holder.user);
-      await ctx.audit.record({ event: 'logout', meta: requestMeta(request, 'account'), actor: who, user: who, details: { method: 'token' } });
+      await ctx.actions.logoutAccountKey(holder, { meta: requestMeta(request, 'account') });
       return SUCCESS;
     },
   };

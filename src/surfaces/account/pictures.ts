@@ -57,7 +57,8 @@ export function setPictureView(ctx: AppContext, catalogue: Catalogue): View<KeyH
 /** A failure while saving answers like an unknown id (§2.7), and is logged. */
 async function save(ctx: AppContext, userNumber: number, picture: string): Promise<boolean> {
   try {
-    return (await ctx.accounts.update(userNumber, { picture })).ok;
+    const user = await ctx.accounts.byNumber(userNumber);
+    return user !== undefined && (await ctx.actions.update(user, { picture }, { meta: { surface: 'account', ip: null, userAgent: null }, audit: 'self' })).ok;
   } catch (err) {
     ctx.log.error({ err }, 'saving the account picture failed');
     return false;

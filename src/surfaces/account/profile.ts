@@ -1,7 +1,7 @@
 // GET /account/profile and POST /account/delete (account.md §2.4, §2.5).
 import type { AppContext } from '../../context.js';
 import type { KeyHolder } from '../../core/account-keys.js';
-import { type User, person } from '../../core/accounts.js';
+import type { User } from '../../core/accounts.js';
 import { requestMeta } from '../../http/request.js';
 import type { View } from '../../http/drf-view.js';
 import { SUCCESS } from './replies.js';
@@ -36,11 +36,9 @@ export function deleteView(ctx: AppContext): View<KeyHolder> {
     method: 'POST',
     auth: 'required',
     async handle({ request, user: holder }) {
-      const who = person(holder.user);
       // The core removes the row, the key (cascade), login slots and the avatar, and
       // blacklists refresh tokens of the JWT surfaces (v1.md §0.9).
-      await ctx.revocation.deleteUser(holder.user);
-      await ctx.audit.record({ event: 'user.delete', meta: requestMeta(request, 'account'), actor: who, user: who });
+      await ctx.actions.deleteUser(holder.user, { meta: requestMeta(request, 'account'), event: 'user.delete' });
       return SUCCESS;
     },
   };

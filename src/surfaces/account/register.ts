@@ -3,8 +3,7 @@
 // transaction, so a failed registration leaves neither behind.
 import type { AppContext } from '../../context.js';
 import type { KeyHolder } from '../../core/account-keys.js';
-import type { AccountKeys } from '../../core/account-keys.js';
-import { type Conflict, type User, person } from '../../core/accounts.js';
+import type { Conflict, User } from '../../core/accounts.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
 import { FieldErrors, type FieldMap, type View, readData } from '../../http/drf-view.js';
@@ -26,7 +25,7 @@ function failure(errors: Record<string, string[]>): GenericReply {
   return { status: 200, body: { success: false, errors } };
 }
 
-export function registerView(ctx: AppContext, keys: AccountKeys): View<KeyHolder> {
+export function registerView(ctx: AppContext): View<KeyHolder> {
   return {
     name: 'Register',
     summary: 'Create a user and their key; every outcome is HTTP 200 with success true or false',
@@ -38,10 +37,9 @@ export function registerView(ctx: AppContext, keys: AccountKeys): View<KeyHolder
       if (body.kind === 'not_object') return failure(body.errors);
       const checked = await validate(ctx, body.data);
       if (!checked.ok) return failure(checked.errors);
-      const created = await createWithKey(ctx, keys, checked.account);
+      const created = await createWithKey(ctx, checked.account, request);
       // The unique index decided a race the field checks could not see.
       if ('conflict' in created) return failure({ [created.conflict]: [TAKEN[created.conflict]] });
-      await ctx.audit.record({ event: 'user.register', meta: requestMeta(request, 'account'), user: person(created.user) });
       return { status: 200, body: { success: true, token: created.key }, headers: NO_STORE };
     },
   };
@@ -59,24 +57,11 @@ async function validate(ctx: AppContext, data: FieldMap): Promise<{ ok: true; ac
   return { ok: true, account: { username: username.value, email: email.value, password: password.value } };
 }
 
-class Taken extends Error {
-  constructor(readonly conflict: Conflict) {
-    super(conflict);
-  }
-}
-
-async function createWithKey(ctx: AppContext, keys: AccountKeys, a: NewAccount): Promise<{ user: User; key: string } | { conflict: Conflict }> {
-  // Hashed before the transaction, so no database connection waits on argon2.
-  const passwordHash = await ctx.passwords.hash(a.password);
-  try {
-    return await ctx.db.transaction().execute(async (trx) => {
-      const created = await ctx.accounts.create({ username: a.username, email: a.email, passwordHash, picture: ctx.config.accountDefaultPicture }, trx);
-      // Thrown, not returned, so the transaction rolls back (PostgreSQL has aborted it anyway).
-      if (!created.ok) throw new Taken(created.conflict);
-      return { user: created.user, key: await keys.create(created.user.number, trx) };
-    });
-  } catch (err) {
-    if (err instanceof Taken) return { conflict: err.conflict };
-    throw err;
-  }
+async function createWithKey(ctx: AppContext, a: NewAccount, request: Parameters<typeof requestMeta>[0]): Promise<{ user: User; key: string } | { conflict: Conflict }> {
+  const created = await ctx.actions.register(
+    { username: a.username, email: a.email, password: a.password, picture: ctx.config.accountDefaultPicture, withAccountKey: true },
+    { meta: requestMeta(request, 'account') },
+  );
+  if (!created.ok) return { conflict: created.conflict };
+  return { user: created.user, key: created.accountKey! };
 }

@@ -32,6 +32,9 @@ function uiNotFound(request: FastifyRequest): GenericReply {
   return slashed ? redirect(slashed + request.url.slice(path.length), 301) : UI.notFound;
 }
 
+const API_FAILURES = { tooLarge: API.tooLarge, badRequest: API.badRequest, internal: API.serverError, unavailable: API.unavailable };
+const UI_FAILURES = { tooLarge: UI.tooLarge, badRequest: UI.badRequest, internal: UI.serverError, unavailable: UI.unavailable };
+
 export const surface: Surface = {
   name: 'admin',
   prefixes: ['/admin/'],
@@ -43,27 +46,14 @@ export const surface: Surface = {
     registerUi(app, services);
   },
 
-  notFound(request) {
-    return isApiPath(pathOf(request)) ? API.notFound : uiNotFound(request);
+  async notFound(request, _reply, _app, ctx) {
+    if (!isApiPath(pathOf(request))) return uiNotFound(request);
+    // v1.md §1.6 holds on every /admin/api/ path, unknown ones too.
+    return (await ctx.v1Auth.isDenylisted(request.headers.authorization)) ? API.denylisted : API.notFound;
   },
 
-  tooLarge(request) {
-    return isApiPath(pathOf(request)) ? API.tooLarge : UI.tooLarge;
+  failures(request) {
+    return isApiPath(pathOf(request)) ? API_FAILURES : UI_FAILURES;
   },
 
-  internalError(request) {
-    return isApiPath(pathOf(request)) ? API.serverError : UI.serverError;
-  },
-
-  badRequest(request) {
-    return isApiPath(pathOf(request)) ? { status: 400, body: { detail: 'Bad request.' } } : UI.badRequest;
-  },
-
-  /** v1.md §1.6: a denylisted v1 access JWT gets 401 on every /admin/api/ path, known or not. */
-  async beforeRouting(request) {
-    if (!isApiPath(pathOf(request))) return null;
-    const ctx = contexts.get(request.server);
-    if (!ctx) throw new Error('admin surface: no context for this app');
-    return (await ctx.v1Auth.isDenylisted(request.headers.authorization)) ? API.denylisted : null;
-  },
 };

@@ -6,7 +6,7 @@ import type { AppContext } from '../../context.js';
 import type { User } from '../../core/accounts.js';
 import type { GenericReply } from '../../http/surface.js';
 import { type AuthOutcome, type Authenticator, splitWords } from '../../http/drf-view.js';
-import type { ApiUserTokens, TokenMessage } from './tokens.js';
+import type { ApiUserTokens, TokenMessage } from '../../core/api-user-tokens.js';
 
 export const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'JWT realm="api"' };
 

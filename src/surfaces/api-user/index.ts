@@ -9,7 +9,6 @@ import { loginView } from './login.js';
 import { NOT_FOUND, mediaView } from './media.js';
 import { refreshView } from './refresh.js';
 import { registerView } from './register.js';
-import { ApiUserTokens } from './tokens.js';
 import { meView, updateView } from './update.js';
 
 const PREFIX = '/api/user/';
@@ -43,7 +42,7 @@ export const surface: Surface = {
   prefixes: [PREFIX],
 
   async register(app, ctx: AppContext) {
-    const tokens = new ApiUserTokens(ctx);
+    const tokens = ctx.apiUserTokens;
     const auth = jwtAuthenticator(ctx, tokens);
     mount(app, withAndWithoutSlash('login'), loginView(ctx, tokens), auth);
     mount(app, withAndWithoutSlash('register'), registerView(ctx), auth);
@@ -54,7 +53,11 @@ export const surface: Surface = {
   },
 
   notFound: () => NOT_FOUND,
-  tooLarge: () => ({ status: 413, body: { detail: 'Request body too large.' } }),
-  internalError: () => ({ status: 500, body: { detail: 'A server error occurred.' } }),
+  failures: {
+    tooLarge: { status: 413, body: { detail: 'Request body too large.' } },
+    badRequest: { status: 400, body: { detail: 'Bad request.' } },
+    internal: { status: 500, body: { detail: 'A server error occurred.' } },
+    unavailable: { status: 503, body: { detail: 'Service temporarily unavailable.' }, headers: { 'Retry-After': '5' } },
+  },
   beforeRouting: cors,
 };

@@ -6,7 +6,7 @@ import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
 import { FieldErrors, type FieldMap, type View, badRequest, readObject } from '../../http/drf-view.js';
 import { DRF_TEXT, charField, emailFormat, exists, minLength, rawText } from '../../http/drf-fields.js';
-import type { ApiUserTokens } from './tokens.js';
+import type { ApiUserTokens } from '../../core/api-user-tokens.js';
 import { userObject } from './user-view.js';
 
 /** Every credential failure, the locked answer included (§1.5), looks the same. */

@@ -1,7 +1,6 @@
 // The `profile_pic` field of register and update (api-user.md §3.2): DRF's ImageField checks
 // with Gatehouse's caps, first failure only, then the core's decode and re-encode (v1.md §0.10).
 import { randomBytes } from 'node:crypto';
-import type { AppContext } from '../../context.js';
 import { IMAGE_EXT, type ImageFormat, processImage } from '../../core/media.js';
 import { isFile } from '../../http/body.js';
 import { charLength } from '../../http/fields.js';
@@ -47,11 +46,7 @@ function error(message: string): ProfilePic {
   return { kind: 'error', message };
 }
 
-/**
- * Writes a re-encoded avatar under a fresh random name, so it never overwrites the file it
- * replaces (which the caller deletes once the database points at the new one).
- */
-export function saveAvatarFile(ctx: AppContext, userNumber: number, image: { format: ImageFormat; data: Buffer }): Promise<string> {
-  const name = `${randomBytes(12).toString('hex')}.${IMAGE_EXT[image.format]}`;
-  return ctx.media.saveAvatar(userNumber, name, image.data);
+/** A fresh random name, so a new file never overwrites the one it replaces. */
+export function avatarFilename(format: ImageFormat): string {
+  return `${randomBytes(12).toString('hex')}.${IMAGE_EXT[format]}`;
 }

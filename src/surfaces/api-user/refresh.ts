@@ -4,7 +4,7 @@ import { type View, badRequest, readObject } from '../../http/drf-view.js';
 import { charField } from '../../http/drf-fields.js';
 import { refreshRefused } from './auth.js';
 import { NO_STORE } from './login.js';
-import type { ApiUserTokens } from './tokens.js';
+import type { ApiUserTokens } from '../../core/api-user-tokens.js';
 
 export function refreshView(tokens: ApiUserTokens): View<User> {
   return {

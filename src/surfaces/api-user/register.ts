@@ -1,12 +1,13 @@
 // POST /api/user/register (api-user.md §3.2): a user with an email, a full name, an optional
 // picture and a password; no username, no tokens.
 import type { AppContext } from '../../context.js';
-import { type User, person } from '../../core/accounts.js';
+import type { User } from '../../core/accounts.js';
+import type { RequestMeta } from '../../core/audit.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
 import { FieldErrors, type FieldMap, type View, badRequest, readObject } from '../../http/drf-view.js';
 import { DRF_TEXT, charField, emailFormat, maxLength, unique } from '../../http/drf-fields.js';
-import { type ProfilePic, checkProfilePic, saveAvatarFile } from './profile-pic.js';
+import { type ProfilePic, avatarFilename, checkProfilePic } from './profile-pic.js';
 import { userObject } from './user-view.js';
 
 const EMAIL_EXISTS = 'Email address already exists.';
@@ -29,10 +30,9 @@ export function registerView(ctx: AppContext): View<User> {
       if (!body.ok) return body.reply;
       const checked = await validate(ctx, body.data);
       if (!checked.ok) return checked.reply;
-      const user = await createUser(ctx, checked.account);
+      const user = await createUser(ctx, checked.account, requestMeta(request, 'api-user'));
       // The unique index decided a race the field check could not see.
       if (!user) return badRequest({ email: [EMAIL_EXISTS] });
-      await ctx.audit.record({ event: 'user.register', meta: requestMeta(request, 'api-user'), user: person(user) });
       return { status: 201, body: await userObject(ctx, request, user) };
     },
   };
@@ -54,22 +54,9 @@ async function validate(ctx: AppContext, data: FieldMap): Promise<{ ok: true; ac
   return { ok: true, account: { email: email.value, fullName: fullName.value, password: password.value, pic } };
 }
 
-/**
- * Creates the user, then stores the picture. If storing the picture fails, the user is
- * deleted again, so a failed registration leaves no account and no file behind.
- * Returns undefined when the email was taken meanwhile.
- */
-async function createUser(ctx: AppContext, a: NewAccount): Promise<User | undefined> {
-  const created = await ctx.accounts.create({ email: a.email, fullName: a.fullName, password: a.password });
-  if (!created.ok) return undefined;
-  if (a.pic.kind !== 'image') return created.user;
-  try {
-    const avatar = await saveAvatarFile(ctx, created.user.number, a.pic);
-    const updated = await ctx.accounts.update(created.user.number, { avatar });
-    if (!updated.ok) throw new Error('storing the avatar path failed');
-    return updated.user;
-  } catch (err) {
-    await ctx.revocation.deleteUser(created.user);
-    throw err;
-  }
+/** The user with their picture (the core removes the account again if the picture cannot be stored); undefined when the email was taken meanwhile. */
+async function createUser(ctx: AppContext, a: NewAccount, meta: RequestMeta): Promise<User | undefined> {
+  const avatar = a.pic.kind === 'image' ? { format: a.pic.format, data: a.pic.data, filename: avatarFilename(a.pic.format) } : undefined;
+  const created = await ctx.actions.register({ email: a.email, fullName: a.fullName, password: a.password, avatar }, { meta });
+  return created.ok ? created.user : undefined;
 }

@@ -2,13 +2,14 @@
 // only the fields sent change, all of them in one transaction, and the picture file is
 // written before and the old one deleted after, so no failure leaves the user half-changed.
 import type { AppContext } from '../../context.js';
-import { type User, type UserPatch, person } from '../../core/accounts.js';
+import type { User } from '../../core/accounts.js';
+import type { AccountChange } from '../../core/actions/update-account.js';
 import type { RequestMeta } from '../../core/audit.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
 import { FieldErrors, type FieldMap, type View, badRequest, readObject } from '../../http/drf-view.js';
 import { DRF_TEXT, charField, emailFormat, maxLength, unique } from '../../http/drf-fields.js';
-import { type ProfilePic, checkProfilePic, saveAvatarFile } from './profile-pic.js';
+import { type ProfilePic, avatarFilename, checkProfilePic } from './profile-pic.js';
 import { userObject } from './user-view.js';
 
 const EMAIL_TAKEN = 'user with this email already exists.';
@@ -43,9 +44,8 @@ export function updateView(ctx: AppContext): View<User> {
       if (!body.ok) return body.reply;
       const checked = await validate(ctx, user, body.data);
       if (!checked.ok) return checked.reply;
-      const updated = await apply(ctx, user, checked.changes);
+      const updated = await apply(ctx, user, checked.changes, requestMeta(request, 'api-user'));
       if (!updated) return badRequest({ email: [EMAIL_TAKEN] });
-      await audit(ctx, requestMeta(request, 'api-user'), user, updated, checked.changes);
       return { status: 200, body: await userObject(ctx, request, updated) };
     },
   };
@@ -74,66 +74,26 @@ async function validate(ctx: AppContext, user: User, data: FieldMap): Promise<{ 
   };
 }
 
-/** The new user row, or undefined when the email was taken meanwhile (nothing changed then). */
-async function apply(ctx: AppContext, user: User, c: Changes): Promise<User | undefined> {
-  const newAvatar = c.pic.kind === 'image' ? await saveAvatarFile(ctx, user.number, c.pic) : undefined;
-  const patch: UserPatch = {};
-  if (c.email !== undefined) patch.email = c.email;
-  // A different address has not been verified (§3.4).
-  if (c.email !== undefined && c.email !== user.email) patch.emailVerified = false;
-  if (c.fullName !== undefined) patch.fullName = c.fullName;
-  if (newAvatar !== undefined) patch.avatar = newAvatar;
-  if (c.pic.kind === 'clear') patch.avatar = null;
-  let updated: User | undefined;
-  try {
-    updated = await save(ctx, user, patch, c.password);
-  } catch (err) {
-    await ctx.media.remove(newAvatar);
-    throw err;
+/**
+ * The new user row, or undefined when the email was taken meanwhile (nothing changed then).
+ * Email, name and password change in one transaction (the core's one update rule: a new
+ * address is unverified and voids mailed tokens, a new password voids them too and is audited,
+ * and ends no other login here, api-user.md §3.4); the picture follows.
+ */
+async function apply(ctx: AppContext, user: User, c: Changes, meta: RequestMeta): Promise<User | undefined> {
+  const change: AccountChange = {};
+  if (c.email !== undefined) change.email = c.email;
+  if (c.fullName !== undefined) change.fullName = c.fullName;
+  if (c.password !== undefined) change.password = c.password;
+  const saved = await ctx.actions.update(user, change, { meta, audit: 'self' });
+  if (!saved.ok) return undefined;
+  if (c.pic.kind === 'image') {
+    const stored = await ctx.actions.replaceAvatar(user, c.pic, { filename: avatarFilename(c.pic.format) });
+    return stored.ok ? stored.user : undefined;
   }
-  if (!updated) {
-    await ctx.media.remove(newAvatar);
-    return undefined;
+  if (c.pic.kind === 'clear') {
+    const removed = await ctx.actions.removeAvatar(user);
+    return removed.ok ? removed.user : undefined;
   }
-  // Only once the row points elsewhere is the old file deleted.
-  if (patch.avatar !== undefined && user.avatar && user.avatar !== patch.avatar) await removeQuietly(ctx, user.avatar);
-  return updated;
-}
-
-class EmailConflict extends Error {}
-
-/** The row and the password hash change together or not at all. */
-async function save(ctx: AppContext, user: User, patch: UserPatch, password: string | undefined): Promise<User | undefined> {
-  if (Object.keys(patch).length === 0 && password === undefined) return user;
-  // Hashed before the transaction, so no database connection waits on argon2.
-  const hash = password === undefined ? undefined : await ctx.passwords.hash(password);
-  try {
-    return await ctx.db.transaction().execute(async (trx) => {
-      const r = await ctx.accounts.update(user.number, patch, trx);
-      if (!r.ok) throw new EmailConflict();
-      if (hash === undefined) return r.user;
-      await ctx.accounts.setPasswordHash(user.number, hash, trx);
-      return { ...r.user, password: hash };
-    });
-  } catch (err) {
-    if (err instanceof EmailConflict) return undefined;
-    throw err;
-  }
-}
-
-/** The update already succeeded; a file that cannot be deleted is logged, not reported. */
-async function removeQuietly(ctx: AppContext, relPath: string): Promise<void> {
-  try {
-    await ctx.media.remove(relPath);
-  } catch (err) {
-    ctx.log.error({ err }, 'old avatar file could not be removed');
-  }
-}
-
-/** §3.4: email and password changes are audited; a new password does not end other logins. */
-async function audit(ctx: AppContext, meta: RequestMeta, before: User, after: User, c: Changes): Promise<void> {
-  if (before.email !== after.email) {
-    await ctx.audit.record({ event: 'user.email_change', meta, actor: person(after), user: person(after), details: { old: before.email, new: after.email } });
-  }
-  if (c.password !== undefined) await ctx.audit.record({ event: 'password.change', meta, actor: person(after), user: person(after) });
+  return saved.user;
 }

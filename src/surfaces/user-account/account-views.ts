@@ -1,10 +1,8 @@
 // login, registration, profile_settings and logout (user-account.md §5.1, §5.2, §5.4, §5.7).
-import { person } from '../../core/accounts.js';
 import { requestMeta } from '../../http/request.js';
 import { maskEmail } from './email-mask.js';
 import { checkFields, readObject, unmatchableName, type FieldSpec } from './fields.js';
 import { pyInt } from './jwt-decode.js';
-import { sendConfirmation } from './mail.js';
 import { CHECK_EMAIL, WRONG_CREDENTIALS, msg, type Outcome } from './reply.js';
 import type { Deps, ViewInput } from './views.js';
 
@@ -54,13 +52,13 @@ export function accountViews({ ctx, tokens }: Deps) {
     if (await ctx.accounts.usernameTaken(v.username as string)) return USERNAME_NOT_ALLOWED;
     if (v.email && (await ctx.accounts.emailTaken(v.email))) return EMAIL_NOT_ALLOWED;
 
-    // Hashed here rather than by create(), so that an empty password (allowed) is a real one.
-    const passwordHash = await ctx.passwords.hash(v.pwd as string);
-    const created = await ctx.accounts.create({ username: v.username, email: v.email, passwordHash, fullName: v.full_name as string, phone: v.phone, contacts: v.contacts, emailVerified: false });
+    // An empty password (allowed here) is a real one.
+    const created = await ctx.actions.register(
+      { username: v.username, email: v.email, password: v.pwd as string, fullName: v.full_name as string, phone: v.phone, contacts: v.contacts, emailVerified: false },
+      { meta: requestMeta(request, 'user-account') },
+    );
     if (!created.ok) return created.conflict === 'username' ? USERNAME_NOT_ALLOWED : EMAIL_NOT_ALLOWED;
-    const user = created.user;
-    await ctx.audit.record({ event: 'user.register', meta: requestMeta(request, 'user-account'), user: person(user) });
-    await sendConfirmation(ctx, request, user);
+    await ctx.accountMail.sendUaConfirmation(created.user);
     return CHECK_EMAIL;
   }
 
@@ -76,12 +74,9 @@ export function accountViews({ ctx, tokens }: Deps) {
   /** §5.7: the token's jti is denylisted until its exp; the cookies are cleared. */
   async function logout({ request, auth }: ViewInput): Promise<Outcome> {
     const { user, jti, claims } = auth!;
-    if (jti !== null) {
-      // Our tokens always carry exp; should one lack it (or carry an absurd one), the entry is capped.
-      const cap = Math.floor(Date.now() / 1000) + DENY_CAP_SECONDS;
-      await ctx.revocation.denyAccess(jti, Math.min(pyInt(claims.exp) ?? cap, cap));
-    }
-    await ctx.audit.record({ event: 'logout', meta: requestMeta(request, 'user-account'), user: person(user) });
+    // Our tokens always carry exp; should one lack it (or carry an absurd one), the entry is capped.
+    const cap = Math.floor(Date.now() / 1000) + DENY_CAP_SECONDS;
+    await ctx.actions.logoutUserAccount(user, { jti, exp: Math.min(pyInt(claims.exp) ?? cap, cap) }, { meta: requestMeta(request, 'user-account') });
     return LOGOUT_OK;
   }
 

@@ -109,7 +109,7 @@ export class TokenReader {
     if ((claims.type ?? 'access') === 'refresh') return { kind: 'error', outcome: REFRESH_NOT_ALLOWED };
 
     const jti = typeof claims.jti === 'string' ? claims.jti : null;
-    if (jti !== null && (await this.ctx.kv.isDenied(jti))) return { kind: 'error', outcome: REVOKED };
+    if (jti !== null && (await this.ctx.userAccountTokens.isRevoked(jti))) return { kind: 'error', outcome: REVOKED };
     const user = await this.loadUser(claims.sub);
     if (!user) return { kind: 'error', outcome: msg(401, `Error loading the user ${pyStr(claims.sub)}`) };
     const exp = 'exp' in claims ? pyInt(claims.exp) : null;

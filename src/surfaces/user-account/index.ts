@@ -14,8 +14,12 @@ export const surface: Surface = {
   prefixes: ['/user_account/'],
   register: registerRoutes,
   notFound: () => generic(NOT_FOUND),
-  tooLarge: () => generic(TOO_LARGE),
-  internalError: () => generic(INTERNAL_ERROR),
+  failures: {
+    tooLarge: generic(TOO_LARGE),
+    badRequest: { status: 400, body: { msg: 'Bad request.' } },
+    internal: generic(INTERNAL_ERROR),
+    unavailable: { status: 503, body: { msg: 'Service temporarily unavailable.' }, headers: { 'Retry-After': '5' } },
+  },
   // CORS as the original (§1.1): any origin, no credentials. Set before routing so that 404,
   // 413 and 500 answers carry it too.
   async beforeRouting(request: FastifyRequest, reply: FastifyReply) {

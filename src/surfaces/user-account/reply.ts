@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { cookieSecure } from '../../http/request.js';
-import type { IssuedToken } from './tokens.js';
+import type { IssuedToken } from '../../core/user-account-tokens.js';
 
 /** What a view decides; the route wrapper turns it into the HTTP response. */
 export interface Outcome {

@@ -7,7 +7,7 @@ import { accountViews } from './account-views.js';
 import { TokenReader, type Authenticated } from './auth.js';
 import { emailViews } from './email-views.js';
 import { ALREADY_AUTHENTICATED, METHOD_NOT_ALLOWED, NOT_FOUND, logoutCookies, send, tokenCookies, type Outcome } from './reply.js';
-import { AccessTokens, REISSUE_WINDOW_SECONDS } from './tokens.js';
+import { REISSUE_WINDOW_SECONDS } from '../../core/user-account-tokens.js';
 import { pathToken, type Deps, type Endpoint } from './views.js';
 
 type Method = 'GET' | 'POST';
@@ -50,7 +50,7 @@ function allowOf(methods: Partial<Record<Method, Endpoint>>): string {
 }
 
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const tokens = new AccessTokens(ctx);
+  const tokens = ctx.userAccountTokens;
   const deps: Deps = { ctx, tokens };
   const reader = new TokenReader(ctx, tokens.key);
   const run = endpointRunner(deps, reader);

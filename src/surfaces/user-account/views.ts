@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { Authenticated } from './auth.js';
 import type { Outcome } from './reply.js';
-import type { AccessTokens } from './tokens.js';
+import type { UserAccountTokens } from '../../core/user-account-tokens.js';
 
 /** `refuse`: a token is optional, and a valid one is answered 403 "user is already authenticated". */
 export type TokenMode = 'none' | 'required' | 'refuse';
@@ -24,7 +24,7 @@ export interface Endpoint {
 
 export interface Deps {
   ctx: AppContext;
-  tokens: AccessTokens;
+  tokens: UserAccountTokens;
 }
 
 /**

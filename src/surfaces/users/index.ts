@@ -42,6 +42,5 @@ export const surface: Surface = {
     }
   },
   notFound: () => REPLY.notFound,
-  tooLarge: () => REPLY.tooLarge,
-  internalError: () => REPLY.internal,
+  failures: { tooLarge: REPLY.tooLarge, badRequest: REPLY.badRequest, internal: REPLY.internal, unavailable: REPLY.unavailable },
 };

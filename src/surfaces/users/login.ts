@@ -2,7 +2,6 @@
 import { requestMeta } from '../../http/request.js';
 import { endLogin, startLogin } from '../../http/session-login.js';
 import type { GenericReply } from '../../http/surface.js';
-import { person } from '../../core/accounts.js';
 import { jsonObject } from './json-object.js';
 import type { Call } from './pipeline.js';
 import { REPLY, userMessage } from './replies.js';
@@ -30,8 +29,7 @@ export async function login({ ctx, request, reply, login: current }: Call): Prom
 
 export async function logout({ ctx, request, reply, login: current }: Call): Promise<GenericReply> {
   // The pipeline answers 401 before this runs; `current` is always set here.
-  const { session, user } = current!;
-  await endLogin(ctx, reply, session);
-  await ctx.audit.record({ event: 'logout', meta: requestMeta(request, 'users'), user: person(user) });
+  const { user } = current!;
+  await endLogin(ctx, reply, current!, requestMeta(request, 'users'));
   return { status: 200, body: userMessage(user, 'Logout successful.') };
 }

@@ -1,5 +1,4 @@
 // POST /users/register/ (users.md §2.2): a user with a username and a password, nobody logged in.
-import { person } from '../../core/accounts.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
 import { jsonObject } from './json-object.js';
@@ -13,8 +12,7 @@ export async function register({ ctx, request }: Call): Promise<GenericReply> {
   const form = await validateRegistration(data, (username) => ctx.accounts.usernameTaken(username));
   if (!form.ok) return fieldErrors(form.errors);
   // The unique index decides a race the look-up above could not see.
-  const saved = await ctx.accounts.create({ username: form.username, password: form.password });
+  const saved = await ctx.actions.register({ username: form.username, password: form.password }, { meta: requestMeta(request, 'users') });
   if (!saved.ok) return fieldErrors({ username: [MSG.usernameTaken] });
-  await ctx.audit.record({ event: 'user.register', meta: requestMeta(request, 'users'), user: person(saved.user) });
   return { status: 201, body: userMessage(saved.user, 'User created.') };
 }

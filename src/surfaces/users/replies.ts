@@ -34,6 +34,7 @@ export const REPLY = {
   tooLarge: reply(413, { errors: 'Request body too large.' }),
   internal: reply(500, { error: 'Internal server error.' }),
   badRequest: reply(400, { error: 'Bad request.' }),
+  unavailable: Object.freeze({ status: 503, body: { error: 'Service temporarily unavailable.' }, headers: { 'Retry-After': '5' } }) as GenericReply,
   invalidJson: reply(400, { errors: 'Invalid JSON input.' }),
   alreadyAuthenticated: reply(400, { errors: 'User is already authenticated.' }),
   credentialsRequired: reply(401, { errors: 'Username and password are required.' }),

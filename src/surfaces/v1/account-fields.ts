@@ -1,6 +1,7 @@
 // The account fields shared by register/ and me/ PUT (v1.md §3.1, §5.1): email and username
 // with their uniqueness, length and format rules, in the order the original reported them.
-import type { Accounts, Conflict, User } from '../../core/accounts.js';
+import type { AccountReads } from '../../context.js';
+import type { Conflict, User } from '../../core/accounts.js';
 import { normalizeEmailDomain } from '../../core/validators.js';
 import { type FieldSpec, type Validator, emailFormat, maxLength } from './validation.js';
 
@@ -17,7 +18,7 @@ function unique(taken: (value: string) => Promise<boolean>, message: string): Va
 }
 
 /** `email`: unique → ≤ 200 → format; `except` is the caller's own row (me/ PUT). */
-export function emailField(accounts: Accounts, opts: { required: boolean; except?: Pick<User, 'number'> }): FieldSpec {
+export function emailField(accounts: AccountReads, opts: { required: boolean; except?: Pick<User, 'number'> }): FieldSpec {
   return {
     key: 'email',
     required: opts.required,
@@ -26,7 +27,7 @@ export function emailField(accounts: Accounts, opts: { required: boolean; except
 }
 
 /** `username`: unique → ≤ 250; any characters. */
-export function usernameField(accounts: Accounts, opts: { required: boolean; except?: Pick<User, 'number'> }): FieldSpec {
+export function usernameField(accounts: AccountReads, opts: { required: boolean; except?: Pick<User, 'number'> }): FieldSpec {
   return {
     key: 'username',
     required: opts.required,

@@ -2,11 +2,18 @@
 // empty set under HS256. Public, cached five minutes, never throttled.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { Type } from '../../http/schemas.js';
 
 export function registerJwks(app: FastifyInstance, ctx: AppContext): void {
   // The keys are fixed for the life of the process, so the body is built once.
   const body = JSON.stringify({ keys: ctx.v1Keys.jwks });
-  app.get('/.well-known/jwks.json', { schema: { tags: ['v1'], summary: 'Public keys of the v1 JWTs' } }, async (_request, reply) => {
+  const schema = {
+    tags: ['v1'],
+    summary: 'Public keys of the v1 JWTs (JWKS)',
+    operationId: 'v1Jwks',
+    response: { 200: { description: 'The key set, current key first; empty under HS256', content: { 'application/json': { schema: Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }) } } } },
+  };
+  app.get('/.well-known/jwks.json', { schema }, async (_request, reply) => {
     return reply.header('Cache-Control', 'public, max-age=300').type('application/json').send(body);
   });
 }

@@ -1,25 +1,26 @@
 // Knox routes (v1.md §3.2, §3.5, §3.6, §3.8): login-knox/, mock-login/, logout-knox/,
 // logout-knox-all/. The token itself (format, digest, sliding expiry, cap) is core/knox.ts.
-import { person } from '../../core/accounts.js';
+import type { AppContext } from '../../context.js';
 import { requestMeta } from '../../http/request.js';
+import { Type } from '../../http/schemas.js';
 import { NO_STORE, TEXT, invalid, json } from './messages.js';
 import { passwordLogin } from './password-login.js';
-import { type Call, type RouteSpec, type V1Deps, signedInWith } from './pipeline.js';
+import { BAD_REQUEST, COMMON, KnoxLoginAnswer, ok } from './schemas.js';
+import { type V1Call, type V1Route, challengeOf, signedInWith, v1Path } from './style.js';
 import { type FieldSpec, emailFormat, rawText, validate } from './validation.js';
 
 const LOGIN_FIELDS: FieldSpec[] = [{ key: 'email', validators: [emailFormat] }, { key: 'password' }];
 const HELLO = json(200, TEXT.helloWorld);
 const LOGGED_OUT = json(200, TEXT.loggedOut);
 const BATCH_LOGGED_OUT = json(200, TEXT.batchLogout);
+const LOCKED_DOC = { description: 'Locked out due to too many login failures.', schema: Type.String() };
 
-export function knoxRoutes(deps: V1Deps): RouteSpec[] {
-  const { ctx } = deps;
-
+export function knoxRoutes(ctx: AppContext): V1Route[] {
   /** Validation trims; the account is looked up and the password checked as sent (§3.2). */
-  async function loginKnox({ request, body, challenge }: Call) {
+  async function loginKnox({ request, body, route }: V1Call) {
     const v = await validate(body, LOGIN_FIELDS);
     if (!v.ok) return invalid(v.errors);
-    const login = await passwordLogin(deps, request, rawText(v.data, 'email'), rawText(v.data, 'password'), 'knox', challenge);
+    const login = await passwordLogin(ctx, request, rawText(v.data, 'email'), rawText(v.data, 'password'), 'knox', challengeOf(route));
     if (!login.ok) return login.reply;
     const { user } = login;
     const meta = requestMeta(request, 'v1');
@@ -31,24 +32,62 @@ export function knoxRoutes(deps: V1Deps): RouteSpec[] {
     return HELLO;
   }
 
-  async function logoutKnox({ request, auth: credential }: Call) {
-    const auth = signedInWith(credential, 'knox');
-    await ctx.knox.delete(auth.token.id);
-    await ctx.audit.record({ event: 'logout', meta: requestMeta(request, 'v1'), user: person(auth.user), details: { method: 'knox' } });
+  async function logoutKnox({ request, auth }: V1Call) {
+    const knox = signedInWith(auth, 'knox');
+    await ctx.actions.logoutKnox(knox.user, knox.token.id, { meta: requestMeta(request, 'v1') });
     return LOGGED_OUT;
   }
 
-  async function logoutKnoxAll({ request, auth: credential }: Call) {
-    const auth = signedInWith(credential, 'knox');
-    const count = await ctx.knox.deleteAllOf(auth.user.number);
-    await ctx.audit.record({ event: 'logout', meta: requestMeta(request, 'v1'), user: person(auth.user), details: { method: 'knox-all', count } });
+  async function logoutKnoxAll({ request, auth }: V1Call) {
+    const knox = signedInWith(auth, 'knox');
+    await ctx.actions.logoutKnoxAll(knox.user, { meta: requestMeta(request, 'v1') });
     return BATCH_LOGGED_OUT;
   }
 
   return [
-    { path: 'login-knox/', name: 'Knox Login', credential: 'optional', throttle: 'anon', methods: { POST: { view: loginKnox, parse: true } } },
-    { path: 'mock-login/', name: 'Mock Login', credential: 'required', throttle: 'user', methods: { GET: { view: mockLogin } } },
-    { path: 'logout-knox/', name: 'Knox Logout', credential: 'required', schemes: 'knox', throttle: 'user', methods: { POST: { view: logoutKnox } } },
-    { path: 'logout-knox-all/', name: 'Knox Logout All', credential: 'required', schemes: 'knox', throttle: 'user', methods: { POST: { view: logoutKnoxAll } } },
+    {
+      paths: [v1Path('login-knox/')],
+      name: 'Knox Login',
+      credential: 'optional',
+      throttle: 'anon',
+      methods: {
+        POST: {
+          operationId: 'v1LoginKnox',
+          summary: 'Log in with email and password; returns an opaque knox token',
+          body: { schema: Type.Object({ email: Type.String({ format: 'email' }), password: Type.String() }, { required: ['email', 'password'] }) },
+          responses: {
+            200: { description: 'Logged in (or, with two-factor on, the challenge of mfa.md)', schema: KnoxLoginAnswer },
+            400: BAD_REQUEST,
+            ...COMMON,
+            401: { description: '"No active account found with the given credentials."', schema: Type.String() },
+            403: LOCKED_DOC,
+          },
+          handle: loginKnox,
+        },
+      },
+    },
+    {
+      paths: [v1Path('mock-login/')],
+      name: 'Mock Login',
+      credential: 'required',
+      throttle: 'user',
+      methods: { GET: { operationId: 'v1MockLogin', summary: 'An authenticated probe: "Hello world."', responses: { 200: ok('"Hello world."'), ...COMMON }, handle: mockLogin } },
+    },
+    {
+      paths: [v1Path('logout-knox/')],
+      name: 'Knox Logout',
+      credential: 'required',
+      scheme: 'knox',
+      throttle: 'user',
+      methods: { POST: { operationId: 'v1LogoutKnox', summary: 'Delete the knox token used', responses: { 200: ok('"User logged out successfully."'), ...COMMON }, handle: logoutKnox } },
+    },
+    {
+      paths: [v1Path('logout-knox-all/')],
+      name: 'Knox Logout All',
+      credential: 'required',
+      scheme: 'knox',
+      throttle: 'user',
+      methods: { POST: { operationId: 'v1LogoutKnoxAll', summary: "Delete every knox token of the user", responses: { 200: ok('"Batch logout successful."'), ...COMMON }, handle: logoutKnoxAll } },
+    },
   ];
 }

@@ -7,6 +7,7 @@ export const TEXT = {
   notFound: 'Not found.',
   tooLarge: 'Request body too large.',
   internal: 'Internal server error.',
+  unavailable: 'Service temporarily unavailable.',
   noCredentials: 'Authentication credentials were not provided.',
   invalidToken: 'Invalid token.',
   badCredentials: 'No active account found with the given credentials.',
@@ -68,6 +69,8 @@ export const NO_CONTENT: GenericReply = { status: 204 };
 export const NOT_FOUND: GenericReply = { status: 404, body: TEXT.notFound };
 export const TOO_LARGE: GenericReply = { status: 413, body: TEXT.tooLarge };
 export const INTERNAL: GenericReply = { status: 500, body: TEXT.internal };
+/** v1.md §0.13: the database or Redis is down; the client may retry shortly. */
+export const UNAVAILABLE: GenericReply = { status: 503, body: TEXT.unavailable, headers: { 'Retry-After': '5' } };
 /** The denylist answer (§1.6) carries no WWW-Authenticate. */
 export const DENYLISTED: GenericReply = { status: 401, body: TEXT.invalidToken };
 export const LOCKED: GenericReply = { status: 403, body: TEXT.lockedOut };

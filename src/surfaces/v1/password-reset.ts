@@ -1,32 +1,18 @@
 // password/reset/ and password/reset/confirm/ (v1.md §5.4, §5.5). The request answers the same,
 // in the same time, whether or not an account has the address: both paths do the one lookup
-// before answering, and the work for a real account (token, mail, audit) is queued behind the
-// response. The confirm step consumes the single-use token and ends every session of the user.
-import { type User, person } from '../../core/accounts.js';
-import type { FastifyReply } from 'fastify';
-import type { RequestMeta } from '../../core/audit.js';
+// before answering, and the work for a real account (token, mail, audit) runs after the
+// response. The confirm step is the core's reset: one transaction that consumes the token.
+import type { AppContext } from '../../context.js';
 import { v1PasswordProblem } from '../../core/password-rules.js';
-import { publicBase, requestMeta } from '../../http/request.js';
+import { afterResponse } from '../../http/after-response.js';
+import { requestMeta } from '../../http/request.js';
+import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { TEXT, invalid, json } from './messages.js';
-import type { Call, RouteSpec, V1Deps } from './pipeline.js';
 import { resetPage } from './reset-page.js';
+import { BAD_REQUEST, COMMON, ok } from './schemas.js';
+import { type V1Call, type V1Route, v1Path } from './style.js';
 import { type FieldSpec, emailFormat, passwordField, validate } from './validation.js';
-
-/**
- * Runs `work` once the answer has been handed to the socket (or the client went away), so
- * that nothing it does, not even a synchronous SQLite write, can delay or shape the answer.
- */
-function afterResponse(reply: FastifyReply, work: () => Promise<void>, onError: (err: unknown) => void): void {
-  let started = false;
-  const start = () => {
-    if (started) return;
-    started = true;
-    setImmediate(() => work().catch(onError));
-  };
-  reply.raw.once('finish', start);
-  reply.raw.once('close', start);
-}
 
 const REQUEST_FIELDS: FieldSpec[] = [{ key: 'email', validators: [emailFormat] }];
 const CONFIRM_FIELDS: FieldSpec[] = [{ key: 'token' }, passwordField('password'), passwordField('confirm_password')];
@@ -34,23 +20,14 @@ const SENT_ANSWER = json(200, TEXT.resetSent);
 const DONE = json(200, TEXT.resetDone);
 const TOKEN_INVALID = invalid([TEXT.resetTokenInvalid]);
 
-export function resetRoutes(deps: V1Deps): RouteSpec[] {
-  const { ctx } = deps;
-
-  /** The work for a matched account, run after the answer has gone out: mail only to an active one. */
-  async function mailReset(user: User, base: string, meta: RequestMeta): Promise<void> {
-    const mail = user.is_active === 1 ? (await ctx.accountMail.sendV1Reset(user, base)).status : 'inactive';
-    await ctx.audit.record({ event: 'password.reset.request', meta, user: person(user), details: { mail } });
-  }
-
-  async function requestReset({ request, reply, body }: Call): Promise<GenericReply> {
+export function resetRoutes(ctx: AppContext): V1Route[] {
+  async function requestReset({ request, reply, body }: V1Call): Promise<GenericReply> {
     const v = await validate(body, REQUEST_FIELDS);
     if (!v.ok) return invalid(v.errors);
     const user = await ctx.accounts.byEmail(v.values.email);
     if (user) {
-      const base = publicBase(request, ctx.config);
       const meta = requestMeta(request, 'v1');
-      afterResponse(reply, () => mailReset(user, base, meta), (err) => ctx.log.error({ err }, 'password reset request failed after answering'));
+      afterResponse(reply, () => ctx.actions.requestV1Reset(user, { meta }), (err) => ctx.log.error({ err }, 'password reset request failed after answering'));
     }
     return SENT_ANSWER;
   }
@@ -59,36 +36,60 @@ export function resetRoutes(deps: V1Deps): RouteSpec[] {
     return resetPage();
   }
 
-  /**
-   * The token must be live and issued to the address the account still has (it proves that
-   * mailbox); it is consumed only once the new password passes the rules.
-   */
-  async function confirm({ request, body }: Call): Promise<GenericReply> {
+  /** The token must be live; it is consumed only once the new password passes the rules. */
+  async function confirm({ request, body }: V1Call): Promise<GenericReply> {
     const v = await validate(body, CONFIRM_FIELDS);
     if (!v.ok) return invalid(v.errors);
     const { token, password, confirm_password } = v.values;
-    const row = await ctx.emailTokens.find(token, 'v1-reset');
-    const user = row ? await ctx.accounts.byNumber(row.user_number) : undefined;
-    if (!row || !user || user.email === null || user.email !== row.email) return TOKEN_INVALID;
+    if (!(await ctx.actions.resetTokenOwner(token, 'v1-reset'))) return TOKEN_INVALID;
     const problem = v1PasswordProblem(password, confirm_password);
     if (problem) return invalid([`Password error. ${problem}`]);
-    if (!(await ctx.emailTokens.consume(token, 'v1-reset'))) return TOKEN_INVALID;
-    await ctx.accounts.setPassword(user.number, password);
-    if (user.email_verified !== 1) await ctx.accounts.update(user.number, { emailVerified: true });
-    await ctx.revocation.endAllSessions(user, 'revoked');
-    await ctx.lockout.clear(user.number);
-    await ctx.audit.record({ event: 'password.reset.complete', meta: requestMeta(request, 'v1'), user: person(user) });
-    return DONE;
+    const done = await ctx.actions.completeReset(token, 'v1-reset', password, { meta: requestMeta(request, 'v1') });
+    return done.ok ? DONE : TOKEN_INVALID;
   }
 
   return [
-    { path: 'password/reset/', name: 'Password Reset', credential: 'optional', throttle: 'anon', methods: { POST: { view: requestReset, parse: true } } },
     {
-      path: 'password/reset/confirm/',
+      paths: [v1Path('password/reset/')],
+      name: 'Password Reset',
+      credential: 'optional',
+      throttle: 'anon',
+      methods: {
+        POST: {
+          operationId: 'v1RequestPasswordReset',
+          summary: 'Mail a reset link to the account with this email, if there is one (always the same answer)',
+          body: { schema: Type.Object({ email: Type.String({ format: 'email' }) }, { required: ['email'] }) },
+          responses: { 200: ok('"If an account with that email exists, a password reset link has been sent."'), 400: BAD_REQUEST, ...COMMON },
+          handle: requestReset,
+        },
+      },
+    },
+    {
+      paths: [v1Path('password/reset/confirm/')],
       name: 'Password Reset Confirm',
       credential: 'optional',
       throttle: 'anon',
-      methods: { GET: { view: page }, POST: { view: confirm, parse: true } },
+      methods: {
+        GET: {
+          operationId: 'v1PasswordResetPage',
+          summary: 'The reset page the mailed link opens (HTML form)',
+          query: Type.Object({ token: Type.Optional(Type.String()) }),
+          responses: { 200: { description: 'The page', contentType: 'text/html' }, ...COMMON },
+          handle: page,
+        },
+        POST: {
+          operationId: 'v1ConfirmPasswordReset',
+          summary: 'Set a new password with the mailed token; every session of the user ends',
+          body: {
+            schema: Type.Object(
+              { token: Type.String(), password: Type.String({ maxLength: 128 }), confirm_password: Type.String({ maxLength: 128 }) },
+              { required: ['token', 'password', 'confirm_password'] },
+            ),
+          },
+          responses: { 200: ok('"Password reset successful."'), 400: BAD_REQUEST, ...COMMON },
+          handle: confirm,
+        },
+      },
     },
   ];
 }

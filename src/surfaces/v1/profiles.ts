@@ -1,11 +1,14 @@
 // Artist and collector profiles (v1.md §4): list with optional paging, create (one of each kind
 // per user), and detail GET / partial PUT / DELETE by the owner. The two kinds differ only in
 // their words.
+import type { AppContext } from '../../context.js';
 import { type Profile, type ProfileKind, PROFILE_KINDS, decodeCursor, encodeCursor } from '../../core/profiles.js';
 import { publicBase } from '../../http/request.js';
+import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { BAD_UUID, NO_CONTENT, TEXT, invalid, json } from './messages.js';
-import { type Call, PREFIX, type RouteSpec, type V1Deps, signedIn } from './pipeline.js';
+import { BAD_REQUEST, COMMON, NO_CONTENT as NO_CONTENT_DOC, Profile as ProfileSchema, ok } from './schemas.js';
+import { PREFIX, type V1Call as Call, type V1Route, signedIn, v1Path } from './style.js';
 import { parseUuid } from './uuid.js';
 import { type FieldSpec, instagramFormat, maxLength, validate } from './validation.js';
 
@@ -33,12 +36,16 @@ function parseLimit(text: string): number | null {
   return n >= 1 && n <= MAX_PAGE ? n : null;
 }
 
-export function profileRoutes(deps: V1Deps): RouteSpec[] {
-  return PROFILE_KINDS.flatMap((kind) => kindRoutes(deps, kind));
+const ProfileFields = Type.Object({
+  bio: Type.Optional(Type.String({ description: 'Free text, kept as sent' })),
+  instagram: Type.Optional(Type.String({ maxLength: 255, format: 'uri', description: 'An http(s) or ftp(s) URL, or blank' })),
+});
+
+export function profileRoutes(ctx: AppContext): V1Route[] {
+  return PROFILE_KINDS.flatMap((kind) => kindRoutes(ctx, kind));
 }
 
-function kindRoutes(deps: V1Deps, kind: ProfileKind): RouteSpec[] {
-  const { ctx } = deps;
+function kindRoutes(ctx: AppContext, kind: ProfileKind): V1Route[] {
   const title = kind === 'artist' ? 'Artist' : 'Collector';
   const exists = json(409, `This user has an existing ${kind} profile.`);
   const listPath = `profile/${kind}/`;
@@ -99,14 +106,53 @@ function kindRoutes(deps: V1Deps, kind: ProfileKind): RouteSpec[] {
     return (await ctx.profiles.delete(kind, found.profile.id)) ? NO_CONTENT : PROFILE_MISSING;
   }
 
+  const Kind = title;
+  const NOT_FOUND_DOC = { description: '"Profile does not exist."', schema: Type.String() };
+  const FORBIDDEN_DOC = { description: '"You are not allowed to operate on another user\'s profile."', schema: Type.String() };
+  const BAD_ID = { description: 'Validation failed, or "Badly formed hexadecimal uuid string"', schema: BAD_REQUEST.schema };
   return [
-    { path: listPath, name: `${title} Profile List`, credential: 'required', throttle: 'user', methods: { GET: { view: list }, POST: { view: create, parse: true } } },
     {
-      path: `${listPath}:id/`,
+      paths: [v1Path(listPath)],
+      name: `${title} Profile List`,
+      credential: 'required',
+      throttle: 'user',
+      methods: {
+        GET: {
+          operationId: `v1List${Kind}Profiles`,
+          summary: `Every ${kind} profile, newest first (paged with limit and before)`,
+          query: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })), before: Type.Optional(Type.String({ description: 'Cursor from the Link header' })) }),
+          responses: {
+            200: { description: 'The profiles; a Link header names the next page when there is one', schema: Type.Array(ProfileSchema), headers: { Link: { description: '<…?limit=N&before=…>; rel="next"', schema: Type.String() } } },
+            400: BAD_REQUEST,
+            ...COMMON,
+          },
+          handle: list,
+        },
+        POST: {
+          operationId: `v1Create${Kind}Profile`,
+          summary: `Create the caller's ${kind} profile (one per user)`,
+          body: { schema: ProfileFields },
+          responses: { 201: { description: 'Created', schema: ProfileSchema }, 400: BAD_REQUEST, 409: ok(`"This user has an existing ${kind} profile."`), ...COMMON },
+          handle: create,
+        },
+      },
+    },
+    {
+      paths: [v1Path(`${listPath}:id/`)],
       name: `${title} Profile Detail`,
       credential: 'required',
       throttle: 'user',
-      methods: { GET: { view: show }, PUT: { view: update, parse: true }, DELETE: { view: remove } },
+      methods: {
+        GET: { operationId: `v1Get${Kind}Profile`, summary: `One ${kind} profile`, responses: { 200: { description: 'The profile', schema: ProfileSchema }, 400: BAD_ID, 404: NOT_FOUND_DOC, ...COMMON }, handle: show },
+        PUT: {
+          operationId: `v1Update${Kind}Profile`,
+          summary: `Change the caller's ${kind} profile (only the keys sent)`,
+          body: { schema: ProfileFields },
+          responses: { 202: { description: 'Updated', schema: ProfileSchema }, 400: BAD_ID, 403: FORBIDDEN_DOC, 404: NOT_FOUND_DOC, ...COMMON },
+          handle: update,
+        },
+        DELETE: { operationId: `v1Delete${Kind}Profile`, summary: `Delete the caller's ${kind} profile`, responses: { 204: NO_CONTENT_DOC, 400: BAD_ID, 403: FORBIDDEN_DOC, 404: NOT_FOUND_DOC, ...COMMON }, handle: remove },
+      },
     },
   ];
 }

@@ -1,6 +1,7 @@
 // The v1 refresh slot of the shared `sessionid` session (v1.md §0.4, §2.3). Only the refresh's
 // jti is kept there; the slot lives 14 days from its last write and the cookie is re-sent with
-// every write. Other slots of the session (the `users`/admin login slot) are carried along.
+// every write. Other slots of the session (the `users`/admin login slot) are carried along,
+// but only when they belong to the same user (§1.6a).
 import type { FastifyReply } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { EMPTY_SLOTS, REFRESH_SLOT_MICROS, type Session, type SessionSlots } from '../../core/browser-sessions.js';
@@ -16,9 +17,14 @@ function withRefresh(slots: SessionSlots, jti: string | null): SessionSlots {
   return { ...slots, refreshJti: jti, refreshExpires: jti === null ? null : nowMicros() + REFRESH_SLOT_MICROS };
 }
 
-/** login-jwt: the new refresh goes into a session under a fresh id (against session fixation). */
-export async function holdNewRefresh(ctx: AppContext, reply: FastifyReply, session: Session | null, jti: string): Promise<void> {
-  await rotateSession(ctx, reply, session?.key ?? null, withRefresh(slotsOf(session), jti));
+/**
+ * login-jwt: the new refresh goes into a session under a fresh id (against session fixation).
+ * A session that held another user's refresh or login slot is not carried over at all.
+ */
+export async function holdNewRefresh(ctx: AppContext, reply: FastifyReply, session: Session | null, owner: { id: string; number: number }, jti: string): Promise<void> {
+  const heldBy = session?.refreshJti ? await ctx.v1Logins.ownerOfRefresh(session.refreshJti) : null;
+  const foreign = (heldBy !== null && heldBy !== owner.id) || (session?.loginUser != null && session.loginUser !== owner.number);
+  await rotateSession(ctx, reply, session?.key ?? null, withRefresh(foreign ? EMPTY_SLOTS : slotsOf(session), jti));
 }
 
 /** token/refresh: the slot now names `jti`. */

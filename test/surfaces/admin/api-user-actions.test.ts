@@ -43,7 +43,10 @@ describe('superuser-only actions on a superuser account (§1)', () => {
     }
     expect(await t.ctx.accounts.byId(boss.id)).toEqual(boss);
     expect((await api(t, 'GET', `/admin/api/users/${boss.id}/`, staffAuth)).status).toBe(200);
-    expect((await api(t, 'POST', `/admin/api/users/${boss.id}/send-reset/`, staffAuth)).status).toBe(204);
+    // Sending a reset mail to a superuser is superuser-only too (admin.md §1).
+    const reset = await api(t, 'POST', `/admin/api/users/${boss.id}/send-reset/`, staffAuth);
+    expect(reset.status).toBe(403);
+    expect(reset.json).toEqual({ detail: 'You do not have permission to perform this action.' });
   });
 });
 

@@ -3,7 +3,7 @@
 // and a browser-like client logged in through the admin login form.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import type { AppContext } from '../../../src/context.js';
+import type { TestCore as AppContext } from '../../helpers/app.js';
 import type { User } from '../../../src/core/accounts.js';
 import { newJti } from '../../../src/core/jwt.js';
 import { nowMicros, nowSeconds } from '../../../src/core/time.js';

@@ -3,10 +3,9 @@
 import type { FastifyRequest } from 'fastify';
 import { parseIsoMicros } from '../../../core/time.js';
 import type { GenericReply } from '../../../http/surface.js';
-import { type AuditFilters, isUuid } from '../service/queries.js';
+import { type AuditFilters, isUuid } from '../../../core/admin/queries.js';
 import { auditJson } from '../service/shapes.js';
-import { loadStats } from '../service/stats.js';
-import type { FieldErrors } from '../service/user-edit.js';
+import type { FieldErrors } from '../../../core/admin/user-edit.js';
 import { pageBody, pageExists, pageRequest, queryParam } from './paging.js';
 import type { ApiHandler, ApiRoute } from './pipeline.js';
 import { API, fieldErrors, ok } from './replies.js';
@@ -46,7 +45,7 @@ const auditList: ApiHandler = async (call) => {
   return ok(pageBody(call.request, call.services.ctx.config, page, found.count, found.items.map(auditJson)));
 };
 
-const stats: ApiHandler = async (call) => ok(await loadStats(call.services.ctx));
+const stats: ApiHandler = async (call) => ok(await call.services.ctx.admin.stats());
 
 export function auditRoutes(): ApiRoute[] {
   return [

@@ -6,8 +6,8 @@ import { parseBody, pythonTypeName } from '../../../http/body.js';
 import { DRF_WORDS, isPlainObject } from '../../../http/fields.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { ProfileFields } from '../../../core/profiles.js';
-import { PASSWORD_MESSAGES, passwordProblem } from '../service/password-edit.js';
-import { FLAG_KEYS, type FieldErrors, TEXT_KEYS, type UserEdit } from '../service/user-edit.js';
+import { PASSWORD_MESSAGES, passwordProblem } from '../../../core/admin/password-edit.js';
+import { FLAG_KEYS, type FieldErrors, TEXT_KEYS, type UserEdit } from '../../../core/admin/user-edit.js';
 import { API_HEADERS, badRequest, fieldErrors } from './replies.js';
 
 export type Data = Record<string, unknown>;

@@ -7,8 +7,8 @@ import type { User } from '../../../core/accounts.js';
 import { requestMeta } from '../../../http/request.js';
 import { type GenericReply, sendGeneric } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
-import type { Actor } from '../service/outcomes.js';
-import { isStaff } from '../service/permissions.js';
+import type { Actor } from '../../../core/admin/outcomes.js';
+import { isStaff } from '../../../core/admin/permissions.js';
 import { API, authFailed, methodNotAllowed, throttled } from './replies.js';
 
 export type ApiMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -54,7 +54,7 @@ export function registerApiRoute(app: FastifyInstance, services: AdminServices, 
 async function answer(request: FastifyRequest, services: AdminServices, route: ApiRoute, allow: string[]): Promise<GenericReply> {
   const { ctx } = services;
   const auth = await ctx.v1Auth.authenticate(request.headers.authorization, { knox: true, bearer: true });
-  if (!auth.ok) return authFailed(auth.error);
+  if (!auth.ok) return auth.denylisted ? API.denylisted : authFailed(auth.error);
   if (auth.auth.kind === 'none') return API.noCredentials;
   const staff = auth.auth.user;
   if (!isStaff(staff)) return API.forbidden;

@@ -3,7 +3,6 @@
 import type { Profile, ProfileKind } from '../../../core/profiles.js';
 import { PROFILE_KINDS } from '../../../core/profiles.js';
 import type { GenericReply } from '../../../http/surface.js';
-import { profileByPathId } from '../service/index.js';
 import { profileJson } from '../service/shapes.js';
 import { profileEditFrom, readData } from './data.js';
 import { pageBody, pageExists, pageRequest, queryParam } from './paging.js';
@@ -24,7 +23,7 @@ function list(kind: ProfileKind): ApiHandler {
 
 function withProfile(kind: ProfileKind, then: (call: ApiCall, profile: Profile) => Promise<GenericReply>): ApiHandler {
   return async (call) => {
-    const profile = await profileByPathId(call.services.ctx, kind, call.params.id);
+    const profile = await call.services.ctx.admin.profileByPathId(kind, call.params.id);
     return profile ? then(call, profile) : API.notFound;
   };
 }

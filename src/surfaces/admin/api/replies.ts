@@ -2,8 +2,8 @@
 // is `no-store`: they carry account data and credentials' effects.
 import type { GenericReply } from '../../../http/surface.js';
 import { throttleMessage } from '../../../core/throttle.js';
-import type { V1AuthError } from '../../../http/v1-credentials.js';
-import type { FieldErrors } from '../service/user-edit.js';
+import type { V1AuthError } from '../../../core/v1-credentials.js';
+import type { FieldErrors } from '../../../core/admin/user-edit.js';
 
 export const API_HEADERS = Object.freeze({ 'Cache-Control': 'no-store' });
 
@@ -20,6 +20,8 @@ export const API = {
   invalidPage: fixed(404, 'Invalid page.'),
   tooLarge: fixed(413, 'Request body too large.'),
   serverError: fixed(500, 'A server error occurred.'),
+  badRequest: fixed(400, 'Bad request.'),
+  unavailable: fixed(503, 'Service temporarily unavailable.', { 'Retry-After': '5' }),
   noContent: Object.freeze({ status: 204, headers: API_HEADERS }) as GenericReply,
 } as const;
 

@@ -5,11 +5,10 @@ import { v1AvatarUrl } from '../../../http/avatar-url.js';
 import type { FastifyRequest } from 'fastify';
 import type { User } from '../../../core/accounts.js';
 import type { GenericReply } from '../../../http/surface.js';
-import { publicBase } from '../../../http/request.js';
-import { userByPathId } from '../service/index.js';
-import type { Refusal } from '../service/outcomes.js';
-import { MESSAGES, mayTouch } from '../service/permissions.js';
-import type { UserFilters } from '../service/queries.js';
+
+import type { Refusal } from '../../../core/admin/outcomes.js';
+import { MESSAGES, mayTouch } from '../../../core/admin/permissions.js';
+import type { UserFilters } from '../../../core/admin/queries.js';
 import { userJson } from '../service/shapes.js';
 import { passwordFrom, readData, userEditFrom } from './data.js';
 import { pageBody, pageExists, pageRequest, queryParam } from './paging.js';
@@ -63,7 +62,7 @@ const list: ApiHandler = async (call) => {
 /** Runs `then` with the path's user, or answers 404. */
 function withUser(then: (call: ApiCall, user: User) => Promise<GenericReply>): ApiHandler {
   return async (call) => {
-    const user = await userByPathId(call.services.ctx, call.params.id);
+    const user = await call.services.ctx.admin.userByPathId(call.params.id);
     return user ? then(call, user) : API.notFound;
   };
 }
@@ -108,7 +107,8 @@ const revoke = withTouchable(async (call, user) => {
 });
 
 const sendReset = withUser(async (call, user) => {
-  const r = await call.services.users.sendResetMail(call.actor, user, publicBase(call.request, call.services.ctx.config));
+  const r = await call.services.users.sendResetMail(call.actor, user);
+  if (r.status === 'forbidden') return API.forbidden;
   if (r.status === 'no_email') return badRequest(MESSAGES.noEmail);
   if (r.status === 'limited') return tooSoon(MESSAGES.resetTooSoon, r.retryAfterSec);
   return API.noContent;

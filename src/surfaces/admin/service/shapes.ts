@@ -1,10 +1,10 @@
 // The admin's objects (admin.md §3.2), with their keys in the documented order. The UI shows
 // the same values, so it renders from these shapes too.
 import type { User } from '../../../core/accounts.js';
-import type { Lockout } from '../../../core/lockout.js';
+import type { AppContext } from '../../../context.js';
 import type { Profile } from '../../../core/profiles.js';
 import { isoMicros, isoOrNull } from '../../../core/time.js';
-import type { AuditRow } from './queries.js';
+import type { AuditRow } from '../../../core/admin/queries.js';
 
 export interface UserJson {
   id: string;
@@ -53,7 +53,7 @@ export interface ProfileJson {
 }
 
 /** `avatar`: the v1 media URL (http/avatar-url.ts), looked up by the caller. */
-export function userJson(user: User, lockout: Lockout, avatar: string | null): UserJson {
+export function userJson(user: User, lockout: AppContext['lockout'], avatar: string | null): UserJson {
   return {
     id: user.id,
     number: user.number,

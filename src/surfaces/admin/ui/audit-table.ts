@@ -1,7 +1,7 @@
 // The audit entries table, shown by the audit list and on each user's page. Actor and user are
 // the snapshots kept in the entry, so an entry about a deleted user still reads well.
 import { type AuditJson, type PersonJson, auditJson } from '../service/shapes.js';
-import type { AuditRow } from '../service/queries.js';
+import type { AuditRow } from '../../../core/admin/queries.js';
 import { type SafeHtml, html } from './html.js';
 import { breakableEmail, timeText } from './layout.js';
 

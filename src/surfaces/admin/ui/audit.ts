@@ -1,10 +1,11 @@
 // GET /admin/audit/ (admin.md §2.2, §4): entries of every surface, newest first, 100 a page,
 // filtered by event, by actor or user (id, email or username), and by a range of UTC dates.
 import type { FastifyInstance } from 'fastify';
+import { AUDIT_EVENTS } from '../../../core/audit.js';
 import { MICROS_PER_SECOND } from '../../../core/time.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
-import type { AuditFilters } from '../service/queries.js';
+import type { AuditFilters } from '../../../core/admin/queries.js';
 import { auditTable } from './audit-table.js';
 import { type FormErrors, type SelectOption, selectField, textField } from './forms.js';
 import { html } from './html.js';
@@ -14,13 +15,6 @@ import { loadPage, pager, queryOf } from './paging.js';
 const PAGE_SIZE = 100;
 const DAY = 86_400 * MICROS_PER_SECOND;
 
-/** The events of admin.md §4, for the filter. */
-export const AUDIT_EVENTS = [
-  'login.success', 'login.failure', 'lockout', 'login.locked', 'logout', 'token.reuse', 'sessions.revoke',
-  'password.change', 'password.reset.request', 'password.reset.complete', 'email.verify', 'user.email_change',
-  'user.register', 'user.delete', 'user.createsuperuser', 'admin.user.update', 'admin.user.password', 'admin.user.unlock',
-  'admin.user.revoke', 'admin.user.reset_mail', 'admin.user.delete', 'admin.profile.update', 'admin.profile.delete',
-] as const;
 
 const EVENT_OPTIONS: SelectOption[] = [{ value: '', label: 'Any event' }, ...AUDIT_EVENTS.map((e) => ({ value: e, label: e }))];
 const BAD_DATE = 'Enter a valid date.';

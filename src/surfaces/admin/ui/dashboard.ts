@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
-import { type Stats, loadStats } from '../service/stats.js';
+import type { Stats } from '../../../core/admin/stats.js';
 import { html } from './html.js';
 import { type StaffCall, staffRoute } from './kit.js';
 
@@ -46,7 +46,7 @@ function tile(t: Tile, stats: Stats) {
 }
 
 async function dashboard(call: StaffCall): Promise<GenericReply> {
-  const stats = await loadStats(call.ctx);
+  const stats = await call.ctx.admin.stats();
   const body = html`<h1>Dashboard</h1>
 ${GROUPS.map((g) => html`<section class="group" aria-labelledby="g-${g.title.replace(/\W+/g, '-')}">
 <h2 id="g-${g.title.replace(/\W+/g, '-')}">${g.title}</h2>

@@ -1,13 +1,12 @@
 // /admin/login/ and /admin/logout/ (admin.md §2.2, §2.3). The login is the core's one password
 // login (lockout, streak, audit) with `requireStaff`, and it sets the login slot of the shared
 // `sessionid` session, so it logs in on `users` too.
-import { person } from '../../../core/accounts.js';
 import { pyStrip } from '../../../http/fields.js';
 import { requestMeta } from '../../../http/request.js';
 import { endLogin, startLogin } from '../../../http/session-login.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
-import { isStaff } from '../service/permissions.js';
+import { isStaff } from '../../../core/admin/permissions.js';
 import { type FormErrors, formAlert, textField } from './forms.js';
 import { html, when } from './html.js';
 import { csrfField, displayName } from './layout.js';
@@ -73,8 +72,7 @@ async function logIn(call: UiCall): Promise<GenericReply> {
 }
 
 async function logOut(call: StaffCall): Promise<GenericReply> {
-  await endLogin(call.ctx, call.reply, call.login.session);
-  await call.ctx.audit.record({ event: 'logout', meta: call.actor.meta, user: person(call.staff), details: { method: 'session' } });
+  await endLogin(call.ctx, call.reply, call.login, call.actor.meta);
   return call.redirect('/admin/login/', 'logged_out');
 }
 

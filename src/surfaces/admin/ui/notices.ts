@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
 import { clearCookie, setCookie } from '../../../http/request.js';
-import { MESSAGES } from '../service/permissions.js';
+import { MESSAGES } from '../../../core/admin/permissions.js';
 
 const COOKIE = 'admin_notice';
 const COOKIE_PATH = '/admin/';

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { PROFILE_KINDS, type Profile, type ProfileKind } from '../../../core/profiles.js';
 import type { GenericReply } from '../../../http/surface.js';
-import { type AdminServices, profileByPathId } from '../service/index.js';
+import type { AdminServices } from '../service/index.js';
 import { profileJson } from '../service/shapes.js';
 import { type FormErrors, textField, textareaField } from './forms.js';
 import { type SafeHtml, html } from './html.js';
@@ -64,7 +64,7 @@ type ProfileHandler = (call: StaffCall, profile: Profile) => Promise<GenericRepl
 function onProfile(then: ProfileHandler): (call: StaffCall) => Promise<GenericReply> {
   return async (call) => {
     const kind = kindOf(call);
-    const profile = kind ? await profileByPathId(call.ctx, kind, call.params.id) : undefined;
+    const profile = kind ? await call.ctx.admin.profileByPathId(kind, call.params.id) : undefined;
     return profile ? then(call, profile) : UI.notFound;
   };
 }

@@ -38,6 +38,7 @@ export const UI_MESSAGES = {
   tooLarge: 'Request body too large.',
   serverError: 'A server error occurred.',
   badRequest: 'Bad request.',
+  unavailable: 'Service temporarily unavailable.',
   csrfFailed: 'CSRF verification failed. Request aborted.',
 } as const;
 
@@ -48,6 +49,7 @@ export const UI = {
   tooLarge: frozen(errorPage(413, UI_MESSAGES.tooLarge)),
   serverError: frozen(errorPage(500, UI_MESSAGES.serverError)),
   badRequest: frozen(errorPage(400, UI_MESSAGES.badRequest)),
+  unavailable: frozen(errorPage(503, UI_MESSAGES.unavailable, undefined, { 'Retry-After': '5' })),
 } as const;
 
 export function methodNotAllowed(allow: string[]): GenericReply {

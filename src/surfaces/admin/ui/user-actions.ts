@@ -3,12 +3,11 @@
 // the 403 page for a superuser-only action tried by staff.
 import type { FastifyInstance } from 'fastify';
 import type { User } from '../../../core/accounts.js';
-import { publicBase } from '../../../http/request.js';
 import type { GenericReply } from '../../../http/surface.js';
-import { type AdminServices, userByPathId } from '../service/index.js';
-import type { Outcome } from '../service/outcomes.js';
-import { checkPasswordPair } from '../service/password-edit.js';
-import { mayTouch } from '../service/permissions.js';
+import type { AdminServices } from '../service/index.js';
+import type { Outcome } from '../../../core/admin/outcomes.js';
+import { checkPasswordPair } from '../../../core/admin/password-edit.js';
+import { mayTouch } from '../../../core/admin/permissions.js';
 import { type FormErrors, textField } from './forms.js';
 import { html, when } from './html.js';
 import { type StaffCall, staffRoute } from './kit.js';
@@ -21,7 +20,7 @@ type UserHandler = (call: StaffCall, user: User) => Promise<GenericReply>;
 /** Loads the path's user (404) and applies the superuser-only rule (403) before `then`. */
 function onTouchable(then: UserHandler): (call: StaffCall) => Promise<GenericReply> {
   return async (call) => {
-    const user = await userByPathId(call.ctx, call.params.id);
+    const user = await call.ctx.admin.userByPathId(call.params.id);
     if (!user) return UI.notFound;
     return mayTouch(call.staff, user) ? then(call, user) : UI.permissionDenied;
   };
@@ -64,11 +63,12 @@ const unlock = onTouchable(async (call, user) => afterAction(call, user, await c
 
 const revoke = onTouchable(async (call, user) => afterAction(call, user, await call.services.users.revokeSessions(call.actor, user), 'user.revoked'));
 
-// Not superuser-only: the mail goes to the account's own address.
+// Superuser-only on a superuser, like every other action on one (admin.md §1).
 async function sendReset(call: StaffCall): Promise<GenericReply> {
-  const user = await userByPathId(call.ctx, call.params.id);
+  const user = await call.ctx.admin.userByPathId(call.params.id);
   if (!user) return UI.notFound;
-  const r = await call.services.users.sendResetMail(call.actor, user, publicBase(call.request, call.ctx.config));
+  const r = await call.services.users.sendResetMail(call.actor, user);
+  if (r.status === 'forbidden') return UI.permissionDenied;
   const notice: NoticeCode = r.status === 'sent' ? 'user.reset_sent' : r.status === 'no_email' ? 'user.no_email' : 'user.reset_too_soon';
   return call.redirect(detailPath(user), notice);
 }

@@ -4,11 +4,11 @@ import { v1AvatarUrl } from '../../../http/avatar-url.js';
 import type { FastifyInstance } from 'fastify';
 import type { User } from '../../../core/accounts.js';
 import type { GenericReply } from '../../../http/surface.js';
-import { type AdminServices, userByPathId } from '../service/index.js';
-import { isSuperuser, mayTouch } from '../service/permissions.js';
-import type { UserExtras } from '../service/queries.js';
+import type { AdminServices } from '../service/index.js';
+import { isSuperuser, mayTouch } from '../../../core/admin/permissions.js';
+import type { UserExtras } from '../../../core/admin/queries.js';
 import { type UserJson, userJson } from '../service/shapes.js';
-import { TEXT_KEYS, type UserEdit } from '../service/user-edit.js';
+import { TEXT_KEYS, type UserEdit } from '../../../core/admin/user-edit.js';
 import { auditTable } from './audit-table.js';
 import { type FormErrors, checkboxField, checked, formAlert, textField } from './forms.js';
 import { type SafeHtml, html, when } from './html.js';
@@ -114,12 +114,12 @@ function submittedValues(form: Record<string, string>, fallback: FormValues): Fo
 }
 
 async function showUser(call: StaffCall): Promise<GenericReply> {
-  const user = await userByPathId(call.ctx, call.params.id);
+  const user = await call.ctx.admin.userByPathId(call.params.id);
   return user ? detailPage(call, user, null) : UI.notFound;
 }
 
 async function saveUser(call: StaffCall): Promise<GenericReply> {
-  const user = await userByPathId(call.ctx, call.params.id);
+  const user = await call.ctx.admin.userByPathId(call.params.id);
   if (!user) return UI.notFound;
   const r = await call.services.users.update(call.actor, user, editFromForm(call.form, isSuperuser(call.staff)));
   if (r.ok) return call.redirect(`/admin/users/${user.id}/`, 'user.updated');

@@ -5,7 +5,7 @@ import { isoMicros, isoOrNull } from '../../../core/time.js';
 import type { User } from '../../../core/accounts.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
-import type { UserFilters } from '../service/queries.js';
+import type { UserFilters } from '../../../core/admin/queries.js';
 import { type SelectOption, selectField, textField } from './forms.js';
 import { html } from './html.js';
 import { type StaffCall, staffRoute } from './kit.js';

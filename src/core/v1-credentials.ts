@@ -1,14 +1,19 @@
 // v1 credentials (v1.md §1.5, §1.6), used by the v1 surface and the admin JSON API: knox
 // `Token` and v1 `Bearer` JWTs, with the exact failure answers of the original. The hot path
 // is one indexed query (knox join users, or users by id) plus a cached signature check.
+//
+// The denylist (§1.6) is checked here, first, for every header whatever its scheme word, on every
+// route that takes v1 credentials (those that ignore the header included): there is no path
+// spelling or route that reaches a v1 view without passing through this check.
 import type { JWTPayload } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Kv } from '../kv/kv.js';
 import type { Database } from '../store/schema.js';
-import type { Accounts, User } from '../core/accounts.js';
-import type { KnoxToken, KnoxTokens } from '../core/knox.js';
-import type { V1Keys } from '../core/v1-keys.js';
-import { MICROS_PER_SECOND, nowMicros } from '../core/time.js';
+import type { Accounts, User } from './accounts.js';
+import type { VerifyResult } from './jwt.js';
+import type { KnoxToken, KnoxTokens } from './knox.js';
+import type { V1Keys } from './v1-keys.js';
+import { MICROS_PER_SECOND, nowMicros } from './time.js';
 
 export type V1Auth =
   | { kind: 'none' }
@@ -18,7 +23,8 @@ export type V1Auth =
 /** The body of a v1 401: a bare string, or the objects simplejwt sent. */
 export type V1AuthError = string | { detail: string; code: string };
 
-export type V1AuthResult = { ok: true; auth: V1Auth } | { ok: false; error: V1AuthError };
+/** `denylisted`: the second word is a revoked v1 access JWT (§1.6), answered without WWW-Authenticate. */
+export type V1AuthResult = { ok: true; auth: V1Auth } | { ok: false; error: V1AuthError; denylisted?: true };
 
 export const V1_ERRORS = {
   noCredentials: 'Invalid token header. No credentials provided.',
@@ -33,7 +39,11 @@ export const V1_ERRORS = {
   userInactive: { detail: 'User is inactive', code: 'user_inactive' },
 } as const;
 
+/** The schemes a route accepts; with neither, only the denylist is checked (credential-less routes). */
 export interface SchemesAllowed { knox: boolean; bearer: boolean }
+
+const NONE: V1AuthResult = { ok: true, auth: { kind: 'none' } };
+const DENYLISTED: V1AuthResult = { ok: false, error: 'Invalid token.', denylisted: true };
 
 const LAST_USED_EVERY_MICROS = 60 * MICROS_PER_SECOND;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -61,20 +71,30 @@ export class V1Credentials {
 
   /** §1.6: the second word is a v1 access JWT whose jti is denylisted. Any scheme word. */
   async isDenylisted(header: string | undefined): Promise<boolean> {
-    const words = authWords(header);
-    if (words.length < 2 || !words[1].includes('.')) return false;
-    const v = await this.keys.codec.verify(words[1]);
-    if (!v.ok || v.payload.token_type !== 'access' || typeof v.payload.jti !== 'string') return false;
-    return this.kv.isDenied(v.payload.jti);
+    return (await this.denylistCheck(authWords(header))).denylisted;
   }
 
+  /**
+   * The request's v1 credential, in the order of §1.2: the denylist first (any scheme word),
+   * then the schemes the route accepts. With no scheme allowed, only the denylist is checked.
+   */
   async authenticate(header: string | undefined, allowed: SchemesAllowed): Promise<V1AuthResult> {
     const words = authWords(header);
-    if (words.length === 0) return { ok: true, auth: { kind: 'none' } };
+    if (words.length === 0) return NONE;
+    const listed = await this.denylistCheck(words);
+    if (listed.denylisted) return DENYLISTED;
     const scheme = words[0];
     if (scheme.toLowerCase() === 'token' && allowed.knox) return this.knoxAuth(words);
-    if (scheme === 'Bearer' && allowed.bearer) return this.bearerAuth(words);
-    return { ok: true, auth: { kind: 'none' } };
+    if (scheme === 'Bearer' && allowed.bearer) return this.bearerAuth(words, listed.verified);
+    return NONE;
+  }
+
+  /** The denylist verdict, and the signature check it needed (reused by the Bearer check). */
+  private async denylistCheck(words: string[]): Promise<{ denylisted: boolean; verified?: VerifyResult }> {
+    if (words.length < 2 || !words[1].includes('.')) return { denylisted: false };
+    const verified = await this.keys.codec.verify(words[1]);
+    if (!verified.ok || verified.payload.token_type !== 'access' || typeof verified.payload.jti !== 'string') return { denylisted: false, verified };
+    return { denylisted: await this.kv.isDenied(verified.payload.jti), verified };
   }
 
   private async knoxAuth(words: string[]): Promise<V1AuthResult> {
@@ -85,10 +105,10 @@ export class V1Credentials {
     return { ok: true, auth: { kind: 'knox', user: r.user, token: r.token } };
   }
 
-  private async bearerAuth(words: string[]): Promise<V1AuthResult> {
+  private async bearerAuth(words: string[], verified: VerifyResult | undefined): Promise<V1AuthResult> {
     if (words.length !== 2) return { ok: false, error: V1_ERRORS.badBearerHeader };
     const token = words[1];
-    const v = await this.keys.codec.verify(token);
+    const v = verified ?? (await this.keys.codec.verify(token));
     if (!v.ok) return { ok: false, error: V1_ERRORS.invalidJwt };
     const claims = v.payload;
     if (claims.token_type !== 'access') return { ok: false, error: claims.token_type === undefined ? V1_ERRORS.invalidJwt : V1_ERRORS.wrongType };

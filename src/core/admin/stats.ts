@@ -1,8 +1,8 @@
 // The dashboard numbers (admin.md §3.2), from plain COUNT queries: one pass over users, one
 // over the last day of the audit log, and one count per credential table.
 import { type RawBuilder, type SqlBool, sql } from 'kysely';
-import type { AppContext } from '../../../context.js';
-import { MICROS_PER_SECOND, nowMicros, nowSeconds } from '../../../core/time.js';
+import type { AdminDeps } from './deps.js';
+import { MICROS_PER_SECOND, nowMicros, nowSeconds } from '../time.js';
 
 export interface Stats {
   users: number;
@@ -28,7 +28,7 @@ function countWhen(condition: RawBuilder<SqlBool>): RawBuilder<number> {
   return sql<number>`count(case when ${condition} then 1 end)`;
 }
 
-export async function loadStats(ctx: AppContext): Promise<Stats> {
+export async function loadStats(ctx: Pick<AdminDeps, 'db' | 'lockout'>): Promise<Stats> {
   const now = nowMicros();
   const lockedSince = ctx.lockout.enabled ? now : Number.MAX_SAFE_INTEGER;
   const users = await ctx.db

@@ -1,15 +1,16 @@
 // Staff edits and deletions of artist and collector profiles (admin.md §2.2, §3.3), shared by
 // the UI and the JSON API, each audited with the owner as the target.
-import type { AppContext } from '../../../context.js';
-import type { AuditPerson } from '../../../core/audit.js';
-import { person } from '../../../core/accounts.js';
-import type { Profile, ProfileFields } from '../../../core/profiles.js';
+import type { AuditEventName } from '../audit.js';
+import type { AdminDeps } from './deps.js';
+import type { AuditPerson } from '../audit.js';
+import { person } from '../accounts.js';
+import type { Profile, ProfileFields } from '../profiles.js';
 import { type Actor, type Changes, GONE, type Outcome, invalid } from './outcomes.js';
 import { type FieldErrors } from './user-edit.js';
 import { PROFILE_KEYS, checkProfileEdit } from './profile-edit.js';
 
 export class AdminProfileActions {
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly ctx: AdminDeps) {}
 
   async update(actor: Actor, profile: Profile, input: ProfileFields, known: FieldErrors = {}): Promise<Outcome<{ profile: Profile }>> {
     const checked = checkProfileEdit(input, known);
@@ -36,7 +37,7 @@ export class AdminProfileActions {
     return { ok: true };
   }
 
-  private async audit(actor: Actor, event: string, profile: Profile, details: Record<string, unknown>): Promise<void> {
+  private async audit(actor: Actor, event: AuditEventName, profile: Profile, details: Record<string, unknown>): Promise<void> {
     await this.ctx.audit.record({ event, meta: actor.meta, actor: person(actor.user), user: await this.owner(profile), details });
   }
 

@@ -2,9 +2,10 @@
 // the original's claim order, 60 minutes, no refresh tokens. Every token is recorded so the
 // core's "revoke all" (v1.md §0.8) can denylist it.
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../../context.js';
-import type { User } from '../../core/accounts.js';
-import { JwtCodec, hmacKey } from '../../core/jwt.js';
+import type { User } from './accounts.js';
+import { JwtCodec, hmacKey } from './jwt.js';
+import type { Revocation } from './revocation.js';
+import type { SecretKeys } from './secrets.js';
 
 export const ACCESS_TTL_SECONDS = 60 * 60;
 /** A verified token with less than this left is replaced on the response (§2.5). */
@@ -18,13 +19,20 @@ export interface IssuedToken {
   exp: number;
 }
 
-export class AccessTokens {
+/** user-account access tokens: issued here; decoded by the surface the way the original did. */
+export class UserAccountTokens {
+  /** The HS256 key, for the surface's own decoding (it reproduces the original's error texts). */
   readonly key: Buffer;
   private readonly codec: JwtCodec;
 
-  constructor(private readonly ctx: AppContext) {
-    this.key = ctx.secrets.derive(JWT_KEY_INFO);
+  constructor(secrets: SecretKeys, private readonly revocation: Revocation) {
+    this.key = secrets.derive(JWT_KEY_INFO);
     this.codec = new JwtCodec(hmacKey(this.key));
+  }
+
+  /** Revoked by its logout or by "revoke all" (v1.md §0.8). */
+  isRevoked(jti: string): Promise<boolean> {
+    return this.revocation.isDenied(jti);
   }
 
   async issue(user: Pick<User, 'id' | 'number'>): Promise<IssuedToken> {
@@ -34,7 +42,7 @@ export class AccessTokens {
     const exp = now + ACCESS_TTL_SECONDS;
     // Insertion order is the wire order: fresh, iat, jti, type, sub, nbf, csrf, exp.
     const token = await this.codec.sign({ fresh: false, iat: now, jti, type: 'access', sub: user.number, nbf: now, csrf, exp });
-    await this.ctx.revocation.recordTokens([{ jti, surface: 'user-account', type: 'access', userId: user.id, iat: now, exp }]);
+    await this.revocation.recordTokens([{ jti, surface: 'user-account', type: 'access', userId: user.id, iat: now, exp }]);
     return { token, csrf, jti, exp };
   }
 }

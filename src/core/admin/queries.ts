@@ -2,12 +2,12 @@
 // use LIKE over lower-cased values with the pattern's wildcards escaped; every list is newest
 // first with a tie-breaker, so pages never overlap.
 import { type Expression, type ExpressionBuilder, type Selectable, type SqlBool, sql } from 'kysely';
-import type { AppContext } from '../../../context.js';
-import type { User } from '../../../core/accounts.js';
-import type { Profile } from '../../../core/profiles.js';
-import { nowMicros, nowSeconds } from '../../../core/time.js';
-import { containsPattern } from '../../../core/validators.js';
-import type { AuditLogTable, Database } from '../../../store/schema.js';
+import type { AdminDeps } from './deps.js';
+import type { User } from '../accounts.js';
+import type { Profile } from '../profiles.js';
+import { nowMicros, nowSeconds } from '../time.js';
+import { containsPattern } from '../validators.js';
+import type { AuditLogTable, Database } from '../../store/schema.js';
 
 export type AuditRow = Selectable<AuditLogTable>;
 
@@ -88,7 +88,7 @@ function auditConditions(eb: ExpressionBuilder<Database, 'audit_log'>, f: AuditF
 }
 
 export class AdminQueries {
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly ctx: AdminDeps) {}
 
   async users(f: UserFilters, offset: number, limit: number): Promise<Page<User>> {
     const where = (eb: ExpressionBuilder<Database, 'users'>) => userConditions(eb, f, this.ctx.lockout.enabled);

@@ -1,9 +1,9 @@
 // Profile fields as the admin edits them: the rules of v1.md §4 (bio free text, not trimmed;
 // instagram trimmed, at most 255 characters, an http(s)/ftp(s) URL or blank), with the admin's
 // own word for a bad URL (admin.md §2.2).
-import type { ProfileFields } from '../../../core/profiles.js';
-import { isValidUrl } from '../../../core/validators.js';
-import { charLength, pyStrip } from '../../../http/fields.js';
+import type { ProfileFields } from '../profiles.js';
+import { isValidUrl } from '../validators.js';
+import { charLength, pyStrip } from '../text.js';
 import type { FieldErrors } from './user-edit.js';
 
 export const PROFILE_KEYS = ['bio', 'instagram'] as const;

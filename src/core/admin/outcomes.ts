@@ -1,7 +1,7 @@
 // What an admin action answers, whoever asked (UI or API). Each surface side maps these onto
 // its own words: a 403 page or {"detail": …}, a notice or a 400.
-import type { RequestMeta } from '../../../core/audit.js';
-import type { User } from '../../../core/accounts.js';
+import type { RequestMeta } from '../audit.js';
+import type { User } from '../accounts.js';
 import type { FieldErrors } from './user-edit.js';
 
 /** The staff user acting, and where the request came from (for the audit). */

@@ -1,8 +1,9 @@
 // The staff actions on a user (admin.md §2.2, §2.5, §2.6, §3.3), called by both the UI and the
 // JSON API so that permissions, guards, side effects and audit entries live in one place.
-import type { AppContext } from '../../../context.js';
-import { type User, type UserPatch, ciKey, person } from '../../../core/accounts.js';
-import { isoOrNull } from '../../../core/time.js';
+import type { AuditEventName } from '../audit.js';
+import type { AdminDeps } from './deps.js';
+import { type User, type UserPatch, ciKey, person } from '../accounts.js';
+import { isoOrNull } from '../time.js';
 import { type Actor, type Changes, FORBIDDEN, GONE, type Outcome, guard, invalid } from './outcomes.js';
 import { MESSAGES, countsAsSuperuser, isStaff, isSuperuser, mayTouch } from './permissions.js';
 import { SerialLock } from './serial-lock.js';
@@ -18,7 +19,7 @@ const PATCH_KEY: Record<TextKey | FlagKey, keyof UserPatch> = {
 export class AdminUserActions {
   private readonly lock: SerialLock;
 
-  constructor(private readonly ctx: AppContext) {
+  constructor(private readonly ctx: AdminDeps) {
     this.lock = new SerialLock(ctx.db, ctx.dialect);
   }
 
@@ -39,9 +40,12 @@ export class AdminUserActions {
       const changes = diff(fresh, edit);
       if (await this.wouldLeaveNoSuperuser(fresh, changes)) return guard(MESSAGES.lastSuperuser);
       if (!Object.keys(changes).length) return { ok: true, user: fresh };
-      const saved = await this.ctx.accounts.update(fresh.number, toPatch(changes));
+      // Deactivation ending every session, the email rule and the voided tokens are the action's.
+      const patch = toPatch(changes);
+      // The submitted checkbox wins over the automatic reset on an address change (admin.md §2.5).
+      if (edit.email_verified !== undefined) patch.emailVerified = edit.email_verified;
+      const saved = await this.ctx.actions.update(fresh, patch, { meta: actor.meta, actor: person(actor.user), audit: 'admin' });
       if (!saved.ok) return invalid({ [saved.conflict]: [saved.conflict === 'email' ? EDIT_MESSAGES.emailTaken : EDIT_MESSAGES.usernameTaken] });
-      if (fresh.is_active === 1 && saved.user.is_active !== 1) await this.ctx.revocation.endAllSessions(saved.user, 'revoked');
       await this.audit(actor, 'admin.user.update', saved.user, { changed: changes });
       return { ok: true, user: saved.user };
     });
@@ -50,10 +54,7 @@ export class AdminUserActions {
   /** §2.6: new password, every session and token ended, reset tokens voided, a notice mailed. */
   async setPassword(actor: Actor, target: User, password: string): Promise<Outcome> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
-    await this.ctx.accounts.setPassword(target.number, password);
-    await this.ctx.revocation.endAllSessions(target, 'revoked');
-    this.ctx.accountMail.passwordChanged(target);
-    await this.audit(actor, 'admin.user.password', target, {});
+    await this.ctx.actions.changePassword(target, password, { meta: actor.meta, actor: person(actor.user), endSessions: 'all', notify: true, event: 'admin.user.password' });
     return { ok: true };
   }
 
@@ -73,14 +74,14 @@ export class AdminUserActions {
   /** Ends every session and token of the user, none spared (v1.md §0.8). */
   async revokeSessions(actor: Actor, target: User): Promise<Outcome> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
-    await this.ctx.revocation.endAllSessions(target, 'revoked');
-    await this.audit(actor, 'admin.user.revoke', target, {});
+    await this.ctx.actions.endAllSessions(target, { meta: actor.meta, actor: person(actor.user), event: 'admin.user.revoke' });
     return { ok: true };
   }
 
-  /** The v1 reset mail (v1.md §5.4), at most one a minute per account. `base` starts the link. */
-  async sendResetMail(actor: Actor, target: User, base: string): Promise<ResetMailOutcome> {
-    const sent = await this.ctx.accountMail.sendV1Reset(target, base);
+  /** The v1 reset mail (v1.md §5.4), at most one a minute per account; superuser-only on a superuser (admin.md §1). */
+  async sendResetMail(actor: Actor, target: User): Promise<ResetMailOutcome | { status: 'forbidden' }> {
+    if (!mayTouch(actor.user, target)) return { status: 'forbidden' };
+    const sent = await this.ctx.mail.sendV1Reset(target);
     if (sent.status === 'no_email') return { status: 'no_email' };
     if (sent.status === 'limited') return { status: 'limited', retryAfterSec: Math.max(1, Math.ceil(sent.retryAfterMs / 1000)) };
     await this.audit(actor, 'admin.user.reset_mail', target, { email: target.email });
@@ -96,8 +97,7 @@ export class AdminUserActions {
       if (!fresh) return GONE;
       if (!(await this.stillMayTouch(actor, fresh))) return FORBIDDEN;
       if (countsAsSuperuser(fresh) && (await this.otherActiveSuperusers(fresh.number)) === 0) return guard(MESSAGES.lastSuperuser);
-      await this.ctx.revocation.deleteUser(fresh);
-      await this.audit(actor, 'admin.user.delete', fresh, { number: fresh.number });
+      await this.ctx.actions.deleteUser(fresh, { meta: actor.meta, actor: person(actor.user), event: 'admin.user.delete', details: { number: fresh.number } });
       return { ok: true };
     });
   }
@@ -141,7 +141,7 @@ export class AdminUserActions {
     return Object.keys(errors).length ? errors : null;
   }
 
-  private async audit(actor: Actor, event: string, target: User, details: Record<string, unknown>): Promise<void> {
+  private async audit(actor: Actor, event: AuditEventName, target: User, details: Record<string, unknown>): Promise<void> {
     await this.ctx.audit.record({ event, meta: actor.meta, actor: person(actor.user), user: person(target), details });
   }
 }

@@ -5,8 +5,8 @@
 // PostgreSQL a transaction-scoped advisory lock, so instances sharing the database queue too.
 // SQLite is one writer in one process, so the queue is enough there.
 import { type Kysely, sql } from 'kysely';
-import type { Dialect } from '../../../store/db.js';
-import type { Database } from '../../../store/schema.js';
+import type { Dialect } from '../../store/db.js';
+import type { Database } from '../../store/schema.js';
 
 // hashtext() of a fixed name gives every instance the same lock key.
 const LOCK_NAME = 'gatehouse:admin:user-flags';

@@ -2,10 +2,10 @@
 // simplejwt's claims and checks, every token recorded so "revoke all" and deletion reach it,
 // and rotation that lets exactly one of many parallel refreshes of one token win.
 import type { JWTPayload } from 'jose';
-import type { AppContext } from '../../context.js';
-import { type IssuedToken } from '../../core/revocation.js';
-import { JwtCodec, hmacKey, newJti } from '../../core/jwt.js';
-import { nowSeconds } from '../../core/time.js';
+import type { IssuedToken, Revocation } from './revocation.js';
+import { JwtCodec, hmacKey, newJti } from './jwt.js';
+import type { SecretKeys } from './secrets.js';
+import { nowSeconds } from './time.js';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -32,11 +32,12 @@ export interface TokenPair {
   access: string;
 }
 
+/** The api-user JWT pair: issue, check, rotate. */
 export class ApiUserTokens {
   private readonly codec: JwtCodec;
 
-  constructor(private readonly ctx: AppContext) {
-    this.codec = new JwtCodec(hmacKey(ctx.secrets.derive('gatehouse/api-user/jwt')));
+  constructor(secrets: SecretKeys, private readonly revocation: Revocation) {
+    this.codec = new JwtCodec(hmacKey(secrets.derive('gatehouse/api-user/jwt')));
   }
 
   /** A new refresh and its access token, sharing `iat`; both recorded before they are handed out. */
@@ -44,7 +45,7 @@ export class ApiUserTokens {
     const iat = nowSeconds();
     const refresh = this.record('refresh', refreshJti, userId, iat);
     const access = this.record('access', newJti(), userId, iat);
-    await this.ctx.revocation.recordTokens([refresh, access]);
+    await this.revocation.recordTokens([refresh, access]);
     return { refresh: await this.sign(refresh), access: await this.sign(access) };
   }
 
@@ -60,7 +61,7 @@ export class ApiUserTokens {
     if (typeof p.jti !== 'string') return fail('noId');
     if (p.token_type === undefined) return fail('noType');
     if (p.token_type !== expected) return fail('wrongType');
-    const revoked = expected === 'access' ? await this.ctx.kv.isDenied(p.jti) : await this.refreshRevoked(p.jti);
+    const revoked = expected === 'access' ? await this.revocation.isDenied(p.jti) : !(await this.revocation.refreshUsable(p.jti, 'api-user'));
     if (revoked) return fail('blacklisted');
     return { ok: true, payload: p as JWTPayload & { jti: string } };
   }
@@ -77,14 +78,9 @@ export class ApiUserTokens {
     // Only tokens we signed get here, and ours always name a user.
     if (typeof userId !== 'string') return fail('invalid');
     const replacement = newJti();
-    const won = await this.ctx.revocation.revokeRefresh(checked.payload.jti, 'rotated', replacement);
+    const won = await this.revocation.revokeRefresh(checked.payload.jti, 'rotated', replacement);
     if (!won) return fail('blacklisted');
     return { ok: true, pair: await this.issue(userId, replacement) };
-  }
-
-  private async refreshRevoked(jti: string): Promise<boolean> {
-    const row = await this.ctx.db.selectFrom('jwt_tokens').select(['revoked_at', 'surface']).where('jti', '=', jti).executeTakeFirst();
-    return !row || row.revoked_at !== null || row.surface !== 'api-user';
   }
 
   private record(type: TokenType, jti: string, userId: string, iat: number): IssuedToken {

@@ -1,6 +1,6 @@
 // Who may do what in the admin (admin.md §1). The UI and the JSON API both ask here, so the
 // superuser-only rules and the guards are worded and decided once.
-import type { User } from '../../../core/accounts.js';
+import type { User } from '../accounts.js';
 
 export const MESSAGES = {
   lastSuperuser: 'At least one active superuser must remain.',

@@ -1,6 +1,6 @@
 // The set-password checks of admin.md §2.6, shared by the UI form (password1, password2) and
 // the API body ({"password": …}). Passwords are never trimmed.
-import { charLength } from '../../../http/fields.js';
+import { charLength } from '../text.js';
 import { type FieldErrors, addError, maxLengthMessage } from './user-edit.js';
 
 export const PASSWORD_MIN = 8;

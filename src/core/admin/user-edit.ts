@@ -1,8 +1,8 @@
 // The editable fields of a user (admin.md §2.5) and their rules. The UI reads them from a
 // form and the API from a JSON body; both hand the values here, so the rules and their
 // messages exist once. Uniqueness is checked later, by the action, against the database.
-import { charLength, pyStrip } from '../../../http/fields.js';
-import { isValidEmail } from '../../../core/validators.js';
+import { charLength, pyStrip } from '../text.js';
+import { isValidEmail } from '../validators.js';
 
 export const TEXT_KEYS = ['full_name', 'email', 'username', 'phone', 'contacts'] as const;
 export const FLAG_KEYS = ['is_active', 'is_staff', 'email_verified', 'is_superuser'] as const;

@@ -1,0 +1,17 @@
+// Deleting a user, from any surface or the admin (v1.md §0.9): every credential ended, the row
+// and what hangs on it removed, the avatar files deleted, and the audit entry kept with a
+// snapshot of who it was.
+import type { User } from '../accounts.js';
+import { person } from '../accounts.js';
+import type { ActionContext, ActionDeps } from './deps.js';
+
+export interface DeleteContext extends ActionContext {
+  /** null: no entry (a registration rolled back because its picture could not be stored). */
+  event: 'user.delete' | 'admin.user.delete' | null;
+  details?: Record<string, unknown>;
+}
+
+export async function deleteUser(d: ActionDeps, user: Pick<User, 'id' | 'number' | 'email' | 'username'>, c: DeleteContext): Promise<void> {
+  await d.revocation.deleteUser(user);
+  if (c.event) await d.audit.record({ event: c.event, meta: c.meta, actor: c.actor ?? person(user), user: person(user), details: c.details });
+}

@@ -1,0 +1,80 @@
+// Changing a user's own fields, for every surface and the admin: one transaction for the row,
+// and the rules that follow from a change, written once:
+// - a new address (not a change of letter case only) is unverified unless the change itself says
+//   otherwise (the admin's checkbox), voids every reset and verification token mailed to the old
+//   one (v1.md §0.15), and is announced to the old address;
+// - a new password is hashed before the transaction, voids those tokens too, and is audited;
+// - deactivation ends every session and token of the user (§0.8).
+import type { Conflict, User, UserPatch } from '../accounts.js';
+import { ciKey, person } from '../accounts.js';
+import type { ActionContext, ActionDeps, Db } from './deps.js';
+
+export interface AccountChange extends Omit<UserPatch, 'avatar'> {
+  /** A new plain password. */
+  password?: string;
+}
+
+export interface UpdateContext extends ActionContext {
+  /**
+   * Who records the change: `self` audits an email change as `user.email_change` and a password
+   * change as `password.change`; `admin` leaves the entry to the admin action, which records
+   * every changed field at once.
+   */
+  audit: 'self' | 'admin';
+}
+
+export type UpdateOutcome = { ok: true; user: User; emailChanged: boolean; passwordChanged: boolean } | { ok: false; conflict: Conflict };
+
+class Taken extends Error {
+  constructor(readonly conflict: Conflict) {
+    super(conflict);
+  }
+}
+
+/** The purposes of tokens mailed to an address: void once the address or the password changes. */
+export const MAILED_TOKEN_PURPOSES = ['v1-reset', 'v1-verify', 'ua-confirm', 'ua-reset'] as const;
+
+export async function voidMailedTokens(db: Db, userNumber: number, now: number): Promise<void> {
+  await db
+    .updateTable('email_tokens')
+    .set({ used_at: now })
+    .where('user_number', '=', userNumber)
+    .where('purpose', 'in', [...MAILED_TOKEN_PURPOSES])
+    .where('used_at', 'is', null)
+    .execute();
+}
+
+export async function updateAccount(d: ActionDeps, user: User, change: AccountChange, c: UpdateContext): Promise<UpdateOutcome> {
+  const { password, ...fields } = change;
+  const patch: UserPatch = { ...fields };
+  const emailChanged = fields.email !== undefined && ciKey(fields.email) !== user.email_ci;
+  if (emailChanged && fields.emailVerified === undefined) patch.emailVerified = false;
+  const hash = password === undefined ? undefined : await d.passwords.hash(password);
+  if (Object.keys(patch).length === 0 && hash === undefined) return { ok: true, user, emailChanged: false, passwordChanged: false };
+
+  let saved: User;
+  try {
+    saved = await d.db.transaction().execute(async (trx) => {
+      const r = await d.accounts.update(user.number, patch, trx);
+      if (!r.ok) throw new Taken(r.conflict);
+      let row = r.user;
+      if (hash !== undefined) {
+        await d.accounts.setPasswordHash(user.number, hash, trx);
+        row = { ...row, password: hash };
+      }
+      if (emailChanged || hash !== undefined) await voidMailedTokens(trx, user.number, row.updated);
+      if (c.audit === 'self') {
+        const who = c.actor ?? person(row);
+        if (emailChanged) await d.audit.record({ event: 'user.email_change', meta: c.meta, actor: who, user: person(row), details: { old: user.email, new: row.email } }, trx);
+        if (hash !== undefined) await d.audit.record({ event: 'password.change', meta: c.meta, actor: who, user: person(row) }, trx);
+      }
+      return row;
+    });
+  } catch (err) {
+    if (err instanceof Taken) return { ok: false, conflict: err.conflict };
+    throw err;
+  }
+  if (emailChanged && user.email) d.mail.emailChanged(saved, user.email);
+  if (user.is_active === 1 && saved.is_active !== 1) await d.revocation.endAllSessions(saved, 'revoked');
+  return { ok: true, user: saved, emailChanged, passwordChanged: hash !== undefined };
+}

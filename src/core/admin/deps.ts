@@ -1,0 +1,21 @@
+// What the staff actions and reads are built from.
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../../store/db.js';
+import type { Database } from '../../store/schema.js';
+import type { AccountActions } from '../actions/index.js';
+import type { AccountMail } from '../account-mail.js';
+import type { Accounts } from '../accounts.js';
+import type { Audit } from '../audit.js';
+import type { Lockout } from '../lockout.js';
+import type { Profiles } from '../profiles.js';
+
+export interface AdminDeps {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  accounts: Accounts;
+  lockout: Lockout;
+  profiles: Profiles;
+  audit: Audit;
+  actions: AccountActions;
+  mail: AccountMail;
+}

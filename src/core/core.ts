@@ -1,0 +1,154 @@
+// The core, built once per app from the configuration and the two stores (database and kv).
+// `Core` is every service; `AppContext` (src/context.ts) is the part surfaces may use: no
+// database, no kv, no store, and no way to change an account except through `actions`.
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.js';
+import type { Kv } from '../kv/kv.js';
+import type { Dialect, Store } from '../store/db.js';
+import { ping } from '../store/migrations.js';
+import type { Database } from '../store/schema.js';
+import { AccountActions } from './actions/index.js';
+import { AccountKeys } from './account-keys.js';
+import { AccountMail, type LinkBase } from './account-mail.js';
+import { Accounts } from './accounts.js';
+import { AdminCore } from './admin/index.js';
+import { ApiUserTokens } from './api-user-tokens.js';
+import { Audit } from './audit.js';
+import { BrowserSessions, type SessionStore } from './browser-sessions.js';
+import { EmailTokens } from './email-tokens.js';
+import { KnoxTokens } from './knox.js';
+import { Lockout } from './lockout.js';
+import { Login } from './login.js';
+import { Mailer } from './mail.js';
+import { MediaStore } from './media.js';
+import { Metrics } from './metrics.js';
+import { PasswordHasher } from './passwords.js';
+import { Profiles } from './profiles.js';
+import { Revocation } from './revocation.js';
+import { SecretKeys } from './secrets.js';
+import { Throttle } from './throttle.js';
+import { UserAccountTokens } from './user-account-tokens.js';
+import { V1Credentials } from './v1-credentials.js';
+import type { V1Keys } from './v1-keys.js';
+import { V1Logins } from './v1-logins.js';
+
+export interface ResolvedConfig extends Config {
+  readonly secretKey: string;
+}
+
+/** What the core logs through (pino's, handed down by the app). */
+export interface CoreLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Readiness of the stores the core depends on (`/readyz`). */
+export class Health {
+  constructor(private readonly db: Kysely<Database>, private readonly kv: Kv) {}
+
+  /** The kv's name in the readiness report: `redis`, or `kv` for the in-process one. */
+  get kvName(): 'redis' | 'kv' {
+    return this.kv.kind === 'redis' ? 'redis' : 'kv';
+  }
+
+  pingDatabase(): Promise<void> {
+    return ping(this.db);
+  }
+
+  pingKv(): Promise<void> {
+    return this.kv.ping();
+  }
+}
+
+export interface CoreInputs {
+  config: ResolvedConfig;
+  store: Store;
+  kv: Kv;
+  log: CoreLogger;
+  v1Keys: V1Keys;
+  /** Where mailed links start (v1.md §0.11). */
+  linkBase: LinkBase;
+  /** Browser sessions in Redis when configured (v1.md §0.4); the database otherwise. */
+  sessions?: SessionStore;
+  processMetrics?: boolean;
+}
+
+export interface Core {
+  readonly config: ResolvedConfig;
+  readonly log: CoreLogger;
+  readonly metrics: Metrics;
+  readonly health: Health;
+  readonly store: Store;
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  readonly kv: Kv;
+  readonly secrets: SecretKeys;
+  readonly passwords: PasswordHasher;
+  readonly accounts: Accounts;
+  readonly lockout: Lockout;
+  readonly login: Login;
+  readonly throttle: Throttle;
+  readonly audit: Audit;
+  readonly sessions: SessionStore;
+  readonly revocation: Revocation;
+  readonly emailTokens: EmailTokens;
+  readonly accountMail: AccountMail;
+  readonly mailer: Mailer;
+  readonly media: MediaStore;
+  readonly profiles: Profiles;
+  readonly knox: KnoxTokens;
+  readonly v1Keys: V1Keys;
+  readonly v1Auth: V1Credentials;
+  readonly v1Logins: V1Logins;
+  readonly apiUserTokens: ApiUserTokens;
+  readonly accountKeys: AccountKeys;
+  readonly userAccountTokens: UserAccountTokens;
+  readonly actions: AccountActions;
+  readonly admin: AdminCore;
+}
+
+export function createCore(i: CoreInputs): Core {
+  const { config, store, kv, log, v1Keys } = i;
+  const db = store.db;
+  const metrics = new Metrics(i.processMetrics ?? true);
+  const secrets = new SecretKeys(config.secretKey);
+  const passwords = new PasswordHasher(config.argon2);
+  const accounts = new Accounts(db, passwords, store.changeEpoch);
+  const lockout = new Lockout(db, { failures: config.lockoutFailures, minutes: config.lockoutMinutes });
+  const audit = new Audit(db);
+  const sessions = i.sessions ?? new BrowserSessions(db);
+  const media = new MediaStore(path.join(config.dataDir, 'media'));
+  const revocation = new Revocation({ db, kv, sessions, metrics, removeMedia: (n) => media.removeUserDir(n) });
+  const login = new Login({ db, accounts, passwords, lockout, audit, metrics, onBackgroundError: (err) => log.error({ err }, 'background task failed') });
+  const mailer = new Mailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: path.join(config.dataDir, 'outbox') }, log);
+  const emailTokens = new EmailTokens(db, secrets);
+  const accountMail = new AccountMail({ config, linkBase: i.linkBase, kv, emailTokens, mailer, metrics });
+  const knox = new KnoxTokens(db, metrics, () => config.v1KnoxTokenLimit, store.changeEpoch);
+  const accountKeys = new AccountKeys(db, secrets);
+  const profiles = new Profiles(db);
+  const v1Logins = new V1Logins({
+    db,
+    audit,
+    codec: v1Keys.codec,
+    accounts,
+    revocation,
+    metrics,
+    settings: { accessTtlSec: config.v1AccessTtlSec, refreshTtlSec: config.v1RefreshTtlSec, graceSec: config.v1RefreshGraceSec },
+  });
+  const actions = new AccountActions({
+    db, accounts, passwords, lockout, revocation, emailTokens, accountKeys, knox, sessions, mail: accountMail, media, audit, metrics,
+    warn: (err, what) => log.warn({ err }, what),
+  });
+  return {
+    config, log, metrics, store, db, dialect: store.dialect, kv, secrets, passwords, accounts, lockout, login, audit, sessions,
+    revocation, emailTokens, accountMail, mailer, media, profiles, knox, v1Keys, v1Logins, accountKeys, actions,
+    health: new Health(db, kv),
+    throttle: new Throttle(kv),
+    v1Auth: new V1Credentials(db, kv, accounts, knox, v1Keys),
+    apiUserTokens: new ApiUserTokens(secrets, revocation),
+    userAccountTokens: new UserAccountTokens(secrets, revocation),
+    admin: new AdminCore({ db, dialect: store.dialect, accounts, lockout, profiles, audit, actions, mail: accountMail }),
+  };
+}

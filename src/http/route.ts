@@ -1,0 +1,367 @@
+// The one route mechanism every surface registers through. A route is a declaration (paths,
+// credential, throttle bucket, one operation per method with its body and response schemas,
+// summary and operation id); a surface's `Style` says, as data, how its original backend
+// behaved around its views: the order of the checks, the order of `Allow`, whether OPTIONS is
+// answered, and its words for 405, 415 and malformed bodies. This file does the rest once:
+// method dispatch (HEAD runs GET), 405 with `Allow`, OPTIONS, body reading, the surface's
+// 413/400/500/503 answers, and the OpenAPI description of each operation.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { AppContext } from '../context.js';
+import type { SurfaceName } from '../config.js';
+import { isServiceUnavailable } from '../core/errors.js';
+import { type BodyKind, type ParsedBody, parseBody } from './body.js';
+import { type GenericReply, sendGeneric } from './surface.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export const METHODS: readonly Method[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** A handler that wrote the response itself (a file) says so with this instead of a reply. */
+export const REPLIED = Symbol('gatehouse.replied');
+export type Answer = GenericReply | typeof REPLIED;
+
+/** What a stage answers to stop the request; nothing to let it go on. */
+export type StageResult = GenericReply | typeof REPLIED | undefined | void;
+
+/** A JSON schema (TypeBox or plain) for the OpenAPI document. */
+export type Schema = Record<string, unknown>;
+
+export interface ResponseDoc {
+  description: string;
+  schema?: Schema;
+  /** Content type when not JSON (`text/html`, `image/*`). */
+  contentType?: string;
+  headers?: Record<string, { description: string; schema: Schema }>;
+}
+
+export interface BodySpec {
+  /** Media types read; others are 415 in the surface's words. Default: JSON, form and multipart. */
+  accept?: readonly BodyKind[];
+  /** For the docs: the fields the operation reads. */
+  schema: Schema;
+  /** Which media types the docs list (default: those accepted). */
+  mediaTypes?: readonly string[];
+  /** Read by the handler itself in its own way (the docs still describe it). */
+  readByHandler?: boolean;
+  /** A body that cannot be read counts as no body instead of an error (the admin UI's forms). */
+  lenient?: boolean;
+}
+
+export interface Operation<A> {
+  operationId: string;
+  summary: string;
+  description?: string;
+  body?: BodySpec;
+  query?: Schema;
+  responses: Record<number, ResponseDoc>;
+  handle(call: Call<A>): Promise<Answer>;
+}
+
+export type CredentialNeed = 'required' | 'optional' | 'none';
+
+export interface RouteDecl<A> {
+  /** Fastify paths; the first is the documented one, the others are served alike. */
+  paths: readonly string[];
+  /** The view's name (DRF's OPTIONS `name`). */
+  name: string;
+  credential: CredentialNeed;
+  /** Which credential the route takes, in the style's terms (e.g. `v1`, `v1-knox`, `v1-bearer`). */
+  scheme?: string;
+  throttle?: 'anon' | 'user';
+  methods: Partial<Record<Method, Operation<A>>>;
+  /** Words or switches of this route that its surface's stages read (a WWW-Authenticate challenge, …). */
+  extra?: Readonly<Record<string, unknown>>;
+  /** Served but not documented (a spelling kept for old clients). */
+  undocumented?: boolean;
+}
+
+export interface Call<A> {
+  ctx: AppContext;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  route: RouteDecl<A>;
+  /** The credential the style's credential stage found (its `anonymous` value otherwise). */
+  auth: A;
+  /** The parsed body: undefined when empty or not read; a JSON value; form or multipart fields. */
+  body: unknown;
+  params: Record<string, string>;
+}
+
+/** What a check sees: the call so far, the operation of the request's method (if any), and whether the body may be read yet. */
+export interface StageCall<A> extends Call<A> {
+  op: Operation<A> | undefined;
+  /** The request's method, HEAD counted as GET where GET is served. */
+  method: string;
+  /** false while the checks run before Fastify buffered the body (`checkBeforeBody`). */
+  bodyAvailable: boolean;
+  bodyRead: boolean;
+}
+
+/** A check the surface runs around its views. It may set `call.auth` for the checks and the view after it. */
+export type Stage<A> = (call: StageCall<A>) => Promise<StageResult | typeof DEFER>;
+
+/** A stage that needs the body returns this when it runs before the body was read. */
+export const DEFER = Symbol('gatehouse.defer');
+
+export type StageName = 'csrf' | 'credential' | 'permission' | 'throttle' | 'login' | 'method' | 'body' | 'refuse';
+
+export interface Style<A> {
+  surface: SurfaceName;
+  /** Tag of the documented operations. */
+  tag: string;
+  /** The checks before the view, in order; `method` and `body` are this file's. */
+  order: readonly StageName[];
+  stages: Partial<Record<Exclude<StageName, 'method' | 'body'>, Stage<A>>>;
+  /** The value of `auth` before (or without) the credential stage. */
+  anonymous: A;
+  /** `Allow`: the order of methods, and whether HEAD and OPTIONS are listed. */
+  allow: { order: readonly string[]; head: boolean; options: boolean };
+  /** `Allow` on every answer of the route (DRF did), or only on 405 and OPTIONS. */
+  allowOnEveryAnswer: boolean;
+  /** The OPTIONS answer; absent: OPTIONS is a method like any other (405 unless served). */
+  options?: (route: RouteDecl<A>, allow: string) => GenericReply;
+  /** Run the checks before the body is buffered, up to the first that needs it (users). */
+  checkBeforeBody?: boolean;
+  /** Headers on every answer of the surface's routes. */
+  headers?: (route: RouteDecl<A>) => Readonly<Record<string, string>>;
+  /** Body spec for requests whose operation declares none (read before the method is known). */
+  defaultBody?: BodySpec;
+  words: {
+    methodNotAllowed(method: string, allow: string): GenericReply;
+    unsupportedMediaType(contentType: string): GenericReply;
+    malformedJson(reason: string): GenericReply;
+    malformedMultipart(reason: string): GenericReply;
+  };
+  /** The surface's answers to what goes wrong outside a view. */
+  failures: Failures;
+  /** After the view: cookies and headers that depend on the answer (user-account's re-issue). */
+  after?: (call: Call<A>, answer: GenericReply) => Promise<GenericReply>;
+  /** OpenAPI security requirements of a route. */
+  security?: (route: RouteDecl<A>) => Array<Record<string, string[]>> | undefined;
+}
+
+export interface Failures {
+  tooLarge: GenericReply;
+  badRequest: GenericReply;
+  internal: GenericReply;
+  unavailable: GenericReply;
+}
+
+const ALL_METHODS: readonly HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY'];
+
+/** `Allow` for a route in the style's order. */
+export function allowHeader<A>(style: Style<A>, route: RouteDecl<A>): string {
+  const served = new Set<string>(Object.keys(route.methods));
+  if (style.allow.head && served.has('GET')) served.add('HEAD');
+  if (style.allow.options) served.add('OPTIONS');
+  return style.allow.order.filter((m) => served.has(m)).join(', ');
+}
+
+/** The surface's answer to an error raised outside a view's own control. */
+export function failureReply(failures: Failures, err: FastifyError | Error): GenericReply {
+  const e = err as FastifyError;
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) return failures.tooLarge;
+  if (isServiceUnavailable(err)) return failures.unavailable;
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) return failures.badRequest;
+  return failures.internal;
+}
+
+interface RequestState<A> {
+  call: StageCall<A>;
+  /** Index in `style.order` where the handler resumes (checks that waited for the body). */
+  resumeAt: number;
+  stopped: boolean;
+}
+
+/** Registers every route of a surface. */
+export function mountRoutes<A>(app: FastifyInstance, ctx: AppContext, style: Style<A>, routes: readonly RouteDecl<A>[]): void {
+  for (const route of routes) mountRoute(app, ctx, style, route);
+}
+
+function mountRoute<A>(app: FastifyInstance, ctx: AppContext, style: Style<A>, route: RouteDecl<A>): void {
+  const allow = allowHeader(style, route);
+  const states = new WeakMap<FastifyRequest, RequestState<A>>();
+
+  const begin = (request: FastifyRequest, reply: FastifyReply): RequestState<A> => {
+    const method = request.method === 'HEAD' && route.methods.GET ? 'GET' : request.method;
+    const state: RequestState<A> = {
+      call: {
+        ctx, request, reply, route, auth: style.anonymous, body: undefined, params: (request.params ?? {}) as Record<string, string>,
+        op: route.methods[method as Method], method, bodyAvailable: false, bodyRead: false,
+      },
+      resumeAt: 0,
+      stopped: false,
+    };
+    states.set(request, state);
+    if (style.allowOnEveryAnswer) reply.header('Allow', allow);
+    for (const [k, v] of Object.entries(style.headers?.(route) ?? {})) reply.header(k, v);
+    return state;
+  };
+
+  /** Runs the checks from `resumeAt`; stops at an answer, or (before the body) at a check that needs it. */
+  const runChecks = async (state: RequestState<A>, bodyAvailable: boolean): Promise<GenericReply | typeof REPLIED | typeof DEFER | undefined> => {
+    for (let i = state.resumeAt; i < style.order.length; i++) {
+      const name = style.order[i];
+      const result = await runStage(name, state, bodyAvailable);
+      if (result === DEFER) {
+        state.resumeAt = i;
+        return DEFER;
+      }
+      if (result !== undefined) return result;
+    }
+    state.resumeAt = style.order.length;
+    return undefined;
+  };
+
+  const runStage = async (name: StageName, state: RequestState<A>, bodyAvailable: boolean): Promise<StageResult | typeof DEFER> => {
+    const { call } = state;
+    call.bodyAvailable = bodyAvailable;
+    if (name === 'method') return methodStage(call);
+    if (name === 'body') return bodyAvailable ? bodyStage(call) : DEFER;
+    const stage = style.stages[name];
+    if (!stage) throw new Error(`${style.surface}: no "${name}" stage`);
+    return stage(call);
+  };
+
+  const methodStage = (call: StageCall<A>): StageResult => {
+    if (call.request.method === 'OPTIONS' && style.options) return withAllow(style.options(route, allow), allow);
+    if (!call.op) return withAllow(style.words.methodNotAllowed(call.request.method, allow), allow);
+    return undefined;
+  };
+
+  const bodyStage = async (call: StageCall<A>): Promise<StageResult> => {
+    if (call.bodyRead) return undefined;
+    const spec = call.op?.body ?? style.defaultBody;
+    call.bodyRead = true;
+    if (!spec || spec.readByHandler) return undefined;
+    const parsed = await parseBody(call.request, spec.accept);
+    const refusal = refusalOf(parsed, call.request, style, spec);
+    if (refusal) return refusal;
+    call.body = valueOf(parsed);
+    return undefined;
+  };
+
+  // Checks that need no body run before Fastify buffers it (up to 16 MiB), when the style asks.
+  const onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const state = begin(request, reply);
+    if (!style.checkBeforeBody) return undefined;
+    const early = await runChecks(state, false);
+    if (early === DEFER || early === undefined) return undefined;
+    state.stopped = true;
+    if (early === REPLIED) return reply;
+    return sendGeneric(reply, early);
+  };
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const state = states.get(request) ?? begin(request, reply);
+    if (state.stopped) return reply;
+    const stop = await runChecks(state, true);
+    if (stop === REPLIED) return reply;
+    if (stop !== undefined && stop !== DEFER) return finish(state.call, stop);
+    const answer = await state.call.op!.handle(state.call);
+    if (answer === REPLIED) return reply;
+    return finish(state.call, answer);
+  };
+
+  const finish = async (call: Call<A>, answer: GenericReply): Promise<FastifyReply> => {
+    const final = style.after ? await style.after(call, answer) : answer;
+    return sendGeneric(call.reply, final);
+  };
+
+  const errorHandler = (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const answer = failureReply(style.failures, err);
+    if (answer === style.failures.internal) request.log.error({ err }, 'unhandled error');
+    return sendGeneric(reply, answer);
+  };
+
+  const served = Object.keys(route.methods) as Method[];
+  const others = ALL_METHODS.filter((m) => !(served as string[]).includes(m));
+  route.paths.forEach((url, i) => {
+    const documented = i === 0 && !route.undocumented;
+    for (const method of served) {
+      const op = route.methods[method]!;
+      app.route({
+        method, url, onRequest, handler, errorHandler, exposeHeadRoute: false,
+        schema: documented ? operationSchema(style, route, method, op) : { hide: true },
+      });
+    }
+    // HEAD, OPTIONS and the methods the route does not serve reach the same checks (405 after
+    // authentication where the style says so); they are not documented.
+    app.route({ method: [...others], url, onRequest, handler, errorHandler, exposeHeadRoute: false, schema: { hide: true } });
+  });
+}
+
+function withAllow(reply: GenericReply, allow: string): GenericReply {
+  return { ...reply, headers: { ...(reply.headers ?? {}), Allow: allow } };
+}
+
+function refusalOf<A>(parsed: ParsedBody, request: FastifyRequest, style: Style<A>, spec: BodySpec): GenericReply | undefined {
+  switch (parsed.kind) {
+    case 'unsupported':
+      // DRF quoted the Content-Type header as sent, parameters included.
+      return spec.lenient ? undefined : style.words.unsupportedMediaType(request.headers['content-type'] ?? '');
+    case 'bad_json':
+      return spec.lenient ? undefined : style.words.malformedJson(parsed.reason);
+    case 'bad_multipart':
+      return spec.lenient ? undefined : style.words.malformedMultipart(parsed.reason);
+    default:
+      return undefined;
+  }
+}
+
+function valueOf(parsed: ParsedBody): unknown {
+  switch (parsed.kind) {
+    case 'json':
+      return parsed.value;
+    case 'form':
+    case 'multipart':
+      return parsed.fields;
+    default:
+      return undefined;
+  }
+}
+
+// ---- the OpenAPI description of one operation (@fastify/swagger reads `schema`) ----
+
+const KIND_MEDIA: Record<BodyKind, string> = {
+  json: 'application/json',
+  form: 'application/x-www-form-urlencoded',
+  multipart: 'multipart/form-data',
+};
+
+function operationSchema<A>(style: Style<A>, route: RouteDecl<A>, method: Method, op: Operation<A>): Record<string, unknown> {
+  const schema: Record<string, unknown> = {
+    tags: [style.tag],
+    summary: op.summary,
+    operationId: op.operationId,
+    response: responsesOf(op.responses),
+  };
+  if (op.description) schema.description = op.description;
+  const params = pathParams(route.paths[0]);
+  if (params.length) {
+    schema.params = { type: 'object', properties: Object.fromEntries(params.map((p) => [p, { type: 'string' }])), required: params };
+  }
+  if (op.query) schema.querystring = op.query;
+  if (op.body && method !== 'GET') {
+    schema.body = op.body.schema;
+    schema.consumes = [...(op.body.mediaTypes ?? (op.body.accept ?? ['json', 'form', 'multipart']).map((k) => KIND_MEDIA[k]))];
+  }
+  const security = style.security?.(route);
+  if (security) schema.security = security;
+  return schema;
+}
+
+function responsesOf(docs: Record<number, ResponseDoc>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [status, doc] of Object.entries(docs)) {
+    const entry: Record<string, unknown> = { description: doc.description };
+    if (doc.headers) entry.headers = doc.headers;
+    if (doc.schema) entry.content = { [doc.contentType ?? 'application/json']: { schema: doc.schema } };
+    else if (doc.contentType) entry.content = { [doc.contentType]: { schema: { type: 'string' } } };
+    out[status] = entry;
+  }
+  return out;
+}
+
+function pathParams(path: string): string[] {
+  return [...path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+}
