@@ -186,7 +186,7 @@ const SECURITY_SCHEMES = {
   sessionCookie: { type: 'apiKey', in: 'cookie', name: 'sessionid', description: 'The shared browser session (users and the admin UI); unsafe methods also need the `X-CSRFToken` header' },
   userAccountBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'user-account access JWT in the header (from `POST /user_account/login`)' },
   userAccountCookie: { type: 'apiKey', in: 'cookie', name: 'access_token_cookie', description: 'user-account access JWT in its cookie; unsafe methods also need `X-CSRF-TOKEN`' },
-};
+} as const;
 
 async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {

@@ -354,7 +354,8 @@ function responsesOf(docs: Record<number, ResponseDoc>): Record<string, unknown>
   const out: Record<string, unknown> = {};
   for (const [status, doc] of Object.entries(docs)) {
     const entry: Record<string, unknown> = { description: doc.description };
-    if (doc.headers) entry.headers = doc.headers;
+    // @fastify/swagger takes each response header as a JSON schema carrying its description.
+    if (doc.headers) entry.headers = Object.fromEntries(Object.entries(doc.headers).map(([k, h]) => [k, { ...h.schema, description: h.description }]));
     if (doc.schema) entry.content = { [doc.contentType ?? 'application/json']: { schema: doc.schema } };
     else if (doc.contentType) entry.content = { [doc.contentType]: { schema: { type: 'string' } } };
     out[status] = entry;

@@ -92,7 +92,7 @@ export const v1Style: Style<V1Auth> = {
 };
 
 function securityOf(route: V1Route): Array<Record<string, string[]>> | undefined {
-  if (route.credential === 'none') return undefined;
+  if (route.credential === 'none') return [];
   const scheme = (route.scheme ?? 'any') as V1Scheme;
   const schemes: Array<Record<string, string[]>> = scheme === 'knox' ? [{ knoxToken: [] }] : scheme === 'bearer' ? [{ v1Bearer: [] }] : [{ knoxToken: [] }, { v1Bearer: [] }];
   return route.credential === 'optional' ? [...schemes, {}] : schemes;
