@@ -53,6 +53,12 @@ export type SecondStepOutcome =
   | { ok: false; reason: 'invalid_token' | 'wrong_code' | 'inactive' }
   | { ok: false; reason: 'locked'; lockedNow: boolean };
 
+export interface CompleteOptions {
+  /** The kinds of login this caller completes; a token of another kind is an unknown token. */
+  accept: readonly ChallengeKind[];
+  within?: Within;
+}
+
 type Settled =
   | { status: 'invalid_token' | 'inactive' }
   | { status: 'wrong_code'; failure: FailureOutcome }
@@ -119,16 +125,19 @@ export class MfaChallenges {
   /**
    * POST login/mfa/ (§3.2) and the admin's second page: the whole second step. On `ok` the
    * caller issues the credential of `kind` (and nothing else: last_login, the streak, the audit
-   * entries and the recovery-code notice are done). `within` runs in the transaction of a
+   * entries and the recovery-code notice are done). `accept`: the kinds this route completes
+   * (`login/mfa/`: knox and jwt; the admin's second page: admin). `within` runs in the transaction of a
    * success only (e.g. a domain event); if it throws, the step, the code and the streak are as
    * they were and the error is thrown.
    */
-  async complete(mfaToken: string, code: string, meta: RequestMeta, options: { within?: Within } = {}): Promise<SecondStepOutcome> {
+  async complete(mfaToken: string, code: string, meta: RequestMeta, options: CompleteOptions): Promise<SecondStepOutcome> {
     const { d } = this;
     if (!TOKEN_FORMAT.test(mfaToken)) return this.invalidToken(meta);
     const digest = sha256Hex(mfaToken);
     const found = await d.db.selectFrom('mfa_challenges').select(['user_number', 'kind', 'expires', 'used_at', 'wrong_codes']).where('digest', '=', digest).executeTakeFirst();
     if (!found || found.used_at !== null || found.expires <= this.clock() || found.wrong_codes >= MAX_WRONG_CODES) return this.invalidToken(meta);
+    // A token is bound to the login that started it: another route's step is unknown here.
+    if (!options.accept.includes(found.kind as ChallengeKind)) return this.invalidToken(meta);
     const user = await d.accounts.byNumber(found.user_number);
     if (!user || user.is_active !== 1) return this.inactive(user, found.kind as ChallengeKind, meta);
     if (d.lockout.lockedUntil(user) !== null) return this.refuseLocked(user, meta);

@@ -12,7 +12,7 @@ import { MfaNotices } from './notices.js';
 import type { MfaDeps } from './types.js';
 
 export { MFA_METHODS, CHALLENGE_TTL_MICROS, MAX_WRONG_CODES } from './challenge.js';
-export type { ChallengeContext, ChallengeKind, IssuedChallenge, PasswordStepOutcome, SecondStepOutcome } from './challenge.js';
+export type { ChallengeContext, ChallengeKind, CompleteOptions, IssuedChallenge, PasswordStepOutcome, SecondStepOutcome } from './challenge.js';
 export { PENDING_TTL_MICROS } from './enrolment.js';
 export type { ConfirmOutcome, DisableOutcome, MfaStatus, RecoveryCodesOutcome, ResetOutcome, StartOutcome } from './enrolment.js';
 export type { CodeMethod } from './factor.js';
