@@ -41,6 +41,9 @@ export interface Config {
   // account.md §2.6
   readonly accountPicturesFile: string | null;
   readonly accountDefaultPicture: string;
+  // mfa.md §6
+  readonly mfaIssuer: string;
+  readonly adminRequireMfa: boolean;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +67,28 @@ function integer(env: Env, name: string, dflt: number, min: number, max: number)
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got ${n}`);
   return n;
+}
+
+function boolean(env: Env, name: string, dflt: boolean): boolean {
+  const raw = read(env, name);
+  if (raw === undefined) return dflt;
+  const v = raw.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+/**
+ * The issuer authenticator apps show (mfa.md §6). Apps split `issuer:label` on the first colon,
+ * so the issuer may not hold one; control characters would corrupt the otpauth URL and the QR.
+ */
+function parseMfaIssuer(raw: string | undefined): string {
+  if (raw === undefined) return 'Gatehouse';
+  if (raw.includes(':')) throw new ConfigError('MFA_ISSUER', 'must not contain a colon');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(raw)) throw new ConfigError('MFA_ISSUER', 'must not contain control characters');
+  if ([...raw].length > 100) throw new ConfigError('MFA_ISSUER', 'must be at most 100 characters long');
+  return raw;
 }
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -235,6 +260,8 @@ export function loadConfig(env: Env = process.env): Config {
     accountPicturesFile: read(env, 'ACCOUNT_PICTURES_FILE') ?? null,
     accountDefaultPicture:
       read(env, 'ACCOUNT_DEFAULT_PICTURE') ?? 'https://davidnelsoncollins.com/wp-content/uploads/2018/11/profiles-empty1.png',
+    mfaIssuer: parseMfaIssuer(read(env, 'MFA_ISSUER')),
+    adminRequireMfa: boolean(env, 'ADMIN_REQUIRE_MFA', false),
   };
   const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!logLevels.includes(config.logLevel)) {

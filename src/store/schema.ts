@@ -118,6 +118,36 @@ export interface AuditLogTable {
   details: string; // JSON object
 }
 
+/** One row per user who started or finished TOTP enrolment (mfa.md §1, §2). */
+export interface MfaTotpTable {
+  user_number: number;
+  secret: string | null; // the confirmed secret, AES-GCM sealed; null until confirmed
+  enabled_at: number | null; // TOTP is on exactly when this is set
+  last_step: number | null; // highest accepted RFC 6238 time step (no replay)
+  pending_secret: string | null; // enrolment in progress, sealed
+  pending_expires: number | null;
+  updated: number;
+}
+
+export interface MfaRecoveryCodesTable {
+  user_number: number;
+  digest: string; // HMAC-SHA256 hex (key derived from SECRET_KEY) of the user number and the code
+  created: number;
+  used_at: number | null;
+}
+
+/** Second login steps in progress (mfa.md §3.1): the `mfa_token`, by digest. */
+export interface MfaChallengesTable {
+  digest: string; // SHA-256 hex of the 32 raw token bytes
+  user_number: number;
+  kind: string; // knox | jwt | admin
+  context: string | null; // small JSON object the login that started it needs back (e.g. the OAuth provider)
+  created: number;
+  expires: number;
+  wrong_codes: ColumnType<number, number | undefined, number>;
+  used_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   knox_tokens: KnoxTokensTable;
@@ -128,4 +158,7 @@ export interface Database {
   profiles: ProfilesTable;
   email_tokens: EmailTokensTable;
   audit_log: AuditLogTable;
+  mfa_totp: MfaTotpTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
 }
