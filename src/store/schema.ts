@@ -118,6 +118,39 @@ export interface AuditLogTable {
   details: string; // JSON object
 }
 
+/** One row per user who has asked for passkey options: the random WebAuthn user id (passkeys.md §1). */
+export interface WebauthnUserHandlesTable {
+  user_number: number;
+  handle: string; // 32 random bytes, base64url; unique
+  created: number;
+}
+
+export interface PasskeysTable {
+  id: string; // UUID, shown to the user
+  user_number: number;
+  credential_id: string; // base64url, unique across all users
+  public_key: string; // COSE key, base64url
+  sign_count: number; // the authenticator's signature counter, 0 when it keeps none
+  transports: string; // JSON array of strings
+  backed_up: number;
+  device_type: string; // single_device | multi_device
+  aaguid: string;
+  name: string;
+  created: number;
+  last_used: number | null;
+  disabled_at: number | null; // set when a clone is suspected; a disabled passkey never logs in
+}
+
+/** Issued WebAuthn challenges: 5 minutes, single-use (a consuming DELETE … RETURNING). */
+export interface WebauthnChallengesTable {
+  id: string; // SHA-256 hex of the look-up key (purpose + challenge or challenge_id)
+  purpose: string; // register | login
+  user_number: number | null; // the user a registration challenge is bound to
+  challenge: string; // base64url, as sent in the options
+  created: number;
+  expires: number;
+}
+
 export interface Database {
   users: UsersTable;
   knox_tokens: KnoxTokensTable;
@@ -128,4 +161,7 @@ export interface Database {
   profiles: ProfilesTable;
   email_tokens: EmailTokensTable;
   audit_log: AuditLogTable;
+  webauthn_user_handles: WebauthnUserHandlesTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }
