@@ -44,6 +44,10 @@ export interface Config {
   // mfa.md §6
   readonly mfaIssuer: string;
   readonly adminRequireMfa: boolean;
+  // passkeys.md §5: null / empty mean "derive from PUBLIC_URL, else from the request"
+  readonly webauthnRpId: string | null;
+  readonly webauthnOrigins: readonly string[];
+  readonly webauthnRpName: string;
 }
 
 export class ConfigError extends Error {
@@ -153,15 +157,27 @@ function parseTrustProxy(raw: string | undefined): string[] {
   return entries;
 }
 
-function parseOrigins(raw: string | undefined): string[] {
+function parseOrigins(raw: string | undefined, name = 'TRUSTED_ORIGINS'): string[] {
   if (raw === undefined) return [];
   return raw.split(',').map((s) => s.trim()).filter(Boolean).map((o) => {
-    const u = url('TRUSTED_ORIGINS', o, ['http:', 'https:']);
+    const u = url(name, o, ['http:', 'https:']);
     if (u.pathname !== '/' || u.search || u.hash || o.endsWith('/')) {
-      throw new ConfigError('TRUSTED_ORIGINS', `an origin has only a scheme, host and port, got "${o}"`);
+      throw new ConfigError(name, `an origin has only a scheme, host and port, got "${o}"`);
     }
     return u.origin;
   });
+}
+
+// A WebAuthn RP ID is a domain (browsers refuse IP addresses), given without scheme or port.
+const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function parseRpId(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  const id = raw.toLowerCase();
+  if (!DOMAIN.test(id) || isIP(id) !== 0) {
+    throw new ConfigError('WEBAUTHN_RP_ID', `expected a domain name such as example.com (no scheme, port or IP address), got "${raw}"`);
+  }
+  return id;
 }
 
 function parseSurfaces(raw: string | undefined): SurfaceName[] {
@@ -262,6 +278,9 @@ export function loadConfig(env: Env = process.env): Config {
       read(env, 'ACCOUNT_DEFAULT_PICTURE') ?? 'https://davidnelsoncollins.com/wp-content/uploads/2018/11/profiles-empty1.png',
     mfaIssuer: parseMfaIssuer(read(env, 'MFA_ISSUER')),
     adminRequireMfa: boolean(env, 'ADMIN_REQUIRE_MFA', false),
+    webauthnRpId: parseRpId(read(env, 'WEBAUTHN_RP_ID')),
+    webauthnOrigins: parseOrigins(read(env, 'WEBAUTHN_ORIGINS'), 'WEBAUTHN_ORIGINS'),
+    webauthnRpName: read(env, 'WEBAUTHN_RP_NAME') ?? 'Gatehouse',
   };
   const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!logLevels.includes(config.logLevel)) {

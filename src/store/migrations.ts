@@ -3,6 +3,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect } from './db.js';
 import { m003_mfa } from './migration-mfa.js';
+import { passkeysMigration } from './migration-passkeys.js';
 
 type Builder = (dialect: Dialect) => Migration;
 
@@ -181,6 +182,7 @@ const MIGRATIONS: Record<string, Builder> = {
   '001_core': m001_core,
   '002_login_slots': m002_login_slots,
   '003_mfa': m003_mfa,
+  '004_passkeys': passkeysMigration,
 };
 
 class CodeMigrations implements MigrationProvider {

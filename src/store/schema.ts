@@ -146,6 +146,37 @@ export interface MfaChallengesTable {
   expires: number;
   wrong_codes: ColumnType<number, number | undefined, number>;
   used_at: number | null;
+/** One row per user who has asked for passkey options: the random WebAuthn user id (passkeys.md §1). */
+export interface WebauthnUserHandlesTable {
+  user_number: number;
+  handle: string; // 32 random bytes, base64url; unique
+  created: number;
+}
+
+export interface PasskeysTable {
+  id: string; // UUID, shown to the user
+  user_number: number;
+  credential_id: string; // base64url, unique across all users
+  public_key: string; // COSE key, base64url
+  sign_count: number; // the authenticator's signature counter, 0 when it keeps none
+  transports: string; // JSON array of strings
+  backed_up: number;
+  device_type: string; // single_device | multi_device
+  aaguid: string;
+  name: string;
+  created: number;
+  last_used: number | null;
+  disabled_at: number | null; // set when a clone is suspected; a disabled passkey never logs in
+}
+
+/** Issued WebAuthn challenges: 5 minutes, single-use (a consuming DELETE … RETURNING). */
+export interface WebauthnChallengesTable {
+  id: string; // SHA-256 hex of the look-up key (purpose + challenge or challenge_id)
+  purpose: string; // register | login
+  user_number: number | null; // the user a registration challenge is bound to
+  challenge: string; // base64url, as sent in the options
+  created: number;
+  expires: number;
 }
 
 export interface Database {
@@ -161,4 +192,7 @@ export interface Database {
   mfa_totp: MfaTotpTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
+  webauthn_user_handles: WebauthnUserHandlesTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }

@@ -1,0 +1,51 @@
+// Passkeys (WebAuthn) for one app: registration, passwordless login and management over one
+// database, built from explicit dependencies (no module state; two apps can share a process).
+// Routes hold none of the rules: they resolve the relying party (resolveRelyingParty), call one
+// method and turn its result union into their answer.
+import type { Kysely } from 'kysely';
+import type { Database } from '../../store/schema.js';
+import type { Accounts } from '../accounts.js';
+import type { Audit } from '../audit.js';
+import type { Mailer } from '../mail.js';
+import type { Metrics } from '../metrics.js';
+import { nowMicros } from '../time.js';
+import { PasskeyAuthentication } from './authentication.js';
+import { WebAuthnChallenges } from './challenges.js';
+import { type OtherWayIn, PasskeyManagement } from './management.js';
+import { PasskeyMetrics } from './metrics.js';
+import { PasskeyMail } from './passkey-mail.js';
+import { PasskeyRegistration } from './registration.js';
+
+export interface PasskeysDeps {
+  db: Kysely<Database>;
+  accounts: Pick<Accounts, 'byNumber'>;
+  audit: Audit;
+  mailer: Mailer;
+  metrics: Pick<Metrics, 'registry' | 'mails'>;
+  /** See `OtherWayIn`: usable password or linked social identity (passkeys.md §4). */
+  hasOtherWayIn: OtherWayIn;
+  /** Microseconds since the epoch; tests move it to expire challenges. */
+  clock?: () => number;
+}
+
+export class Passkeys {
+  readonly registration: PasskeyRegistration;
+  readonly authentication: PasskeyAuthentication;
+  readonly management: PasskeyManagement;
+
+  constructor(d: PasskeysDeps) {
+    const clock = d.clock ?? nowMicros;
+    const challenges = new WebAuthnChallenges(d.db, clock);
+    const metrics = new PasskeyMetrics(d.metrics.registry);
+    const mail = new PasskeyMail(d.mailer, d.metrics);
+    this.registration = new PasskeyRegistration({ db: d.db, challenges, audit: d.audit, mail, metrics, clock });
+    this.authentication = new PasskeyAuthentication({ db: d.db, accounts: d.accounts, challenges, audit: d.audit, metrics, clock });
+    this.management = new PasskeyManagement({ db: d.db, challenges, audit: d.audit, mail, hasOtherWayIn: d.hasOtherWayIn });
+  }
+}
+
+export { resolveRelyingParty, type RelyingParty, type RelyingPartyResult, type RelyingPartySettings } from './relying-party.js';
+export { REGISTRATION_FAILURE_SENTENCES, type RegistrationFailure, type RegistrationResult, type RegistrationOptionsResult, type RegisterInput } from './registration.js';
+export type { AssertionFailure, AssertionResult, LoginOptions, VerifyLoginInput } from './authentication.js';
+export type { OtherWayIn, RemoveResult, RenameResult } from './management.js';
+export { MAX_PASSKEYS_PER_USER, type PasskeyObject } from './store.js';
