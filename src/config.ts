@@ -48,6 +48,22 @@ export interface Config {
   readonly webauthnRpId: string | null;
   readonly webauthnOrigins: readonly string[];
   readonly webauthnRpName: string;
+  // social.md §5
+  readonly oidcProviders: readonly OidcProviderConfig[];
+  /** Where OAuth callbacks may send the browser; null = the origin of PUBLIC_URL (or of the listening address). */
+  readonly oauthRedirectOrigins: readonly string[] | null;
+  readonly oidcAllowHttp: boolean;
+}
+
+/** One OpenID Connect provider (social.md §1), in OIDC_PROVIDERS order. */
+export interface OidcProviderConfig {
+  readonly id: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  /** null: a public client, PKCE alone. */
+  readonly clientSecret: string | null;
+  readonly name: string;
+  readonly scopes: string;
 }
 
 export class ConfigError extends Error {
@@ -162,6 +178,7 @@ function parseOrigins(raw: string | undefined, name = 'TRUSTED_ORIGINS'): string
   return raw.split(',').map((s) => s.trim()).filter(Boolean).map((o) => {
     const u = url(name, o, ['http:', 'https:']);
     if (u.pathname !== '/' || u.search || u.hash || o.endsWith('/')) {
+    if (u.pathname !== '/' || u.search || u.hash || o.endsWith('/') || u.username || u.password) {
       throw new ConfigError(name, `an origin has only a scheme, host and port, got "${o}"`);
     }
     return u.origin;
@@ -178,6 +195,55 @@ function parseRpId(raw: string | undefined): string | null {
     throw new ConfigError('WEBAUTHN_RP_ID', `expected a domain name such as example.com (no scheme, port or IP address), got "${raw}"`);
   }
   return id;
+function flag(env: Env, name: string, dflt: boolean): boolean {
+  const raw = read(env, name);
+  if (raw === undefined) return dflt;
+  const v = raw.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+const OIDC_PROVIDER_ID = /^[a-z0-9-]{1,32}$/;
+
+/** OIDC_PROVIDERS and each provider's OIDC_<ID>_* settings (social.md §1, §5). */
+function parseOidcProviders(env: Env, allowHttp: boolean): OidcProviderConfig[] {
+  const list = read(env, 'OIDC_PROVIDERS');
+  if (list === undefined) return [];
+  const ids = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const seen = new Set<string>();
+  return ids.map((id) => {
+    if (!OIDC_PROVIDER_ID.test(id)) throw new ConfigError('OIDC_PROVIDERS', `a provider id is 1 to 32 of a-z, 0-9 and -, got "${id}"`);
+    if (seen.has(id)) throw new ConfigError('OIDC_PROVIDERS', `provider "${id}" is listed twice`);
+    seen.add(id);
+    const prefix = `OIDC_${id.toUpperCase().replaceAll('-', '_')}_`;
+    const required = (key: string): string => {
+      const v = read(env, prefix + key);
+      if (v === undefined) throw new ConfigError(prefix + key, `required for the provider "${id}" listed in OIDC_PROVIDERS`);
+      return v;
+    };
+    const issuerName = prefix + 'ISSUER';
+    const issuerRaw = required('ISSUER');
+    const issuer = url(issuerName, issuerRaw, ['https:', 'http:']);
+    if (issuer.protocol === 'http:' && !allowHttp) {
+      throw new ConfigError(issuerName, 'expected an https URL (http only with OIDC_ALLOW_HTTP=true, never in production)');
+    }
+    if (issuer.search || issuer.hash || issuer.username || issuer.password) {
+      throw new ConfigError(issuerName, 'an issuer has no query, fragment or credentials');
+    }
+    const clientId = required('CLIENT_ID');
+    const scopes = (read(env, prefix + 'SCOPES') ?? 'openid email profile').split(/\s+/).filter(Boolean);
+    if (!scopes.includes('openid')) throw new ConfigError(prefix + 'SCOPES', 'must include openid');
+    return {
+      id,
+      // Kept as written; discovery checks it against the issuer the provider announces.
+      issuer: issuerRaw,
+      clientId,
+      clientSecret: read(env, prefix + 'CLIENT_SECRET') ?? null,
+      name: read(env, prefix + 'NAME') ?? id,
+      scopes: [...new Set(scopes)].join(' '),
+    };
+  });
 }
 
 function parseSurfaces(raw: string | undefined): SurfaceName[] {
@@ -240,6 +306,15 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('V1_PASSWORD_RESET_URL', 'must contain {token}');
   }
 
+  const oidcAllowHttp = flag(env, 'OIDC_ALLOW_HTTP', false);
+  if (oidcAllowHttp && mode === 'production') {
+    throw new ConfigError('OIDC_ALLOW_HTTP', 'http issuers are refused when NODE_ENV=production');
+  }
+  const redirectOriginsRaw = read(env, 'OAUTH_REDIRECT_ORIGINS');
+  const oauthRedirectOrigins = redirectOriginsRaw !== undefined
+    ? parseOrigins(redirectOriginsRaw, 'OAUTH_REDIRECT_ORIGINS')
+    : publicUrl !== null ? [new URL(publicUrl).origin] : null;
+
   const host = read(env, 'HOST') ?? '127.0.0.1';
   if (isIP(host) === 0 && !/^[a-z0-9.-]+$/i.test(host)) throw new ConfigError('HOST', `not an address or host name: "${host}"`);
 
@@ -281,6 +356,9 @@ export function loadConfig(env: Env = process.env): Config {
     webauthnRpId: parseRpId(read(env, 'WEBAUTHN_RP_ID')),
     webauthnOrigins: parseOrigins(read(env, 'WEBAUTHN_ORIGINS'), 'WEBAUTHN_ORIGINS'),
     webauthnRpName: read(env, 'WEBAUTHN_RP_NAME') ?? 'Gatehouse',
+    oidcProviders: parseOidcProviders(env, oidcAllowHttp),
+    oauthRedirectOrigins,
+    oidcAllowHttp,
   };
   const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!logLevels.includes(config.logLevel)) {

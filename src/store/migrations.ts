@@ -4,6 +4,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import type { Dialect } from './db.js';
 import { m003_mfa } from './migration-mfa.js';
 import { passkeysMigration } from './migration-passkeys.js';
+import { m005_oidc } from './migration-oidc.js';
 
 type Builder = (dialect: Dialect) => Migration;
 
@@ -183,6 +184,7 @@ const MIGRATIONS: Record<string, Builder> = {
   '002_login_slots': m002_login_slots,
   '003_mfa': m003_mfa,
   '004_passkeys': passkeysMigration,
+  '005_oidc': m005_oidc,
 };
 
 class CodeMigrations implements MigrationProvider {

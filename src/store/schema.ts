@@ -175,6 +175,37 @@ export interface WebauthnChallengesTable {
   purpose: string; // register | login
   user_number: number | null; // the user a registration challenge is bound to
   challenge: string; // base64url, as sent in the options
+/** A provider identity (provider id, `sub`) linked to a user (social.md §3). */
+export interface OauthIdentitiesTable {
+  id: string; // UUID, shown in identities/
+  user_number: number;
+  provider: string;
+  subject: string; // the provider's `sub`
+  email: string | null; // the provider's address at the last sign-in, for display
+  created: number;
+  last_used: number | null;
+}
+
+/** One authorization request in flight (social.md §2.2): 10 minutes, single-use. */
+export interface OauthStatesTable {
+  state_digest: string; // SHA-256 hex of `state`
+  provider: string;
+  binding_digest: string; // SHA-256 hex of the gh_oauth cookie value
+  sealed: string; // nonce and PKCE verifier, AES-GCM sealed
+  next: string; // absolute URL the browser returns to
+  kind: string | null; // knox | jwt; null for a link
+  link_user: number | null; // the user adding the provider (link flow)
+  redirect_uri: string;
+  created: number;
+  expires: number;
+}
+
+/** One-time codes given to the browser after a provider sign-in (social.md §2.5): 60 s. */
+export interface OauthLoginCodesTable {
+  code_digest: string; // SHA-256 hex of the code
+  user_number: number;
+  provider: string;
+  kind: string; // knox | jwt
   created: number;
   expires: number;
 }
@@ -195,4 +226,7 @@ export interface Database {
   webauthn_user_handles: WebauthnUserHandlesTable;
   passkeys: PasskeysTable;
   webauthn_challenges: WebauthnChallengesTable;
+  oauth_identities: OauthIdentitiesTable;
+  oauth_states: OauthStatesTable;
+  oauth_login_codes: OauthLoginCodesTable;
 }
