@@ -50,14 +50,30 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Every setting loadConfig reads, by its public name. `read` accepts only these names, so a new
+ * setting cannot be read without being listed here, and test/cli/settings-docs.test.ts then fails
+ * until it is documented in the README's settings table and in .env.example. Nothing else in
+ * src/ reads process.env.
+ */
+export const SETTINGS = [
+  'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'REDIS_URL', 'SECRET_KEY', 'NODE_ENV', 'PUBLIC_URL',
+  'SMTP_URL', 'MAIL_FROM', 'TRUST_PROXY', 'THROTTLE_ANON_RATE', 'THROTTLE_USER_RATE',
+  'LOCKOUT_FAILURES', 'LOCKOUT_MINUTES', 'SURFACES', 'LOG_LEVEL',
+  'ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS', 'ARGON2_PARALLELISM',
+  'V1_KNOX_TOKEN_LIMIT', 'V1_JWT_ALGORITHM', 'V1_ACCESS_TTL', 'V1_REFRESH_TTL', 'V1_REFRESH_GRACE_SECONDS',
+  'V1_PASSWORD_RESET_URL', 'TRUSTED_ORIGINS', 'ACCOUNT_PICTURES_FILE', 'ACCOUNT_DEFAULT_PICTURE',
+] as const;
+export type SettingName = (typeof SETTINGS)[number];
+
 type Env = Record<string, string | undefined>;
 
-function read(env: Env, name: string): string | undefined {
+function read(env: Env, name: SettingName): string | undefined {
   const v = env[name];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-function integer(env: Env, name: string, dflt: number, min: number, max: number): number {
+function integer(env: Env, name: SettingName, dflt: number, min: number, max: number): number {
   const raw = read(env, name);
   if (raw === undefined) return dflt;
   if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
