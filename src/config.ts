@@ -66,6 +66,7 @@ export interface OidcProviderConfig {
   readonly scopes: string;
 }
 
+
 export class ConfigError extends Error {
   constructor(readonly setting: string, problem: string) {
     super(`${setting}: ${problem}`);
@@ -73,42 +74,42 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Every setting loadConfig reads, by its public name. `read` accepts only these names, so a new
+ * setting cannot be read without being listed here, and test/cli/settings-docs.test.ts then fails
+ * until it is documented in the README's settings table and in .env.example. Nothing else in
+ * src/ reads process.env.
+ */
+export const SETTINGS = [
+  'PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'REDIS_URL', 'SECRET_KEY', 'NODE_ENV', 'PUBLIC_URL',
+  'SMTP_URL', 'MAIL_FROM', 'TRUST_PROXY', 'THROTTLE_ANON_RATE', 'THROTTLE_USER_RATE',
+  'LOCKOUT_FAILURES', 'LOCKOUT_MINUTES', 'SURFACES', 'LOG_LEVEL',
+  'ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS', 'ARGON2_PARALLELISM',
+  'V1_KNOX_TOKEN_LIMIT', 'V1_JWT_ALGORITHM', 'V1_ACCESS_TTL', 'V1_REFRESH_TTL', 'V1_REFRESH_GRACE_SECONDS',
+  'V1_PASSWORD_RESET_URL', 'TRUSTED_ORIGINS', 'ACCOUNT_PICTURES_FILE', 'ACCOUNT_DEFAULT_PICTURE',
+  'MFA_ISSUER', 'ADMIN_REQUIRE_MFA', 'WEBAUTHN_RP_ID', 'WEBAUTHN_ORIGINS', 'WEBAUTHN_RP_NAME',
+  'OIDC_PROVIDERS', 'OAUTH_REDIRECT_ORIGINS', 'OIDC_ALLOW_HTTP',
+] as const;
+
+/** The settings of one OpenID Connect provider, named after its id (social.md §1). */
+export const OIDC_PROVIDER_SETTINGS = ['ISSUER', 'CLIENT_ID', 'CLIENT_SECRET', 'NAME', 'SCOPES'] as const;
+export type OidcProviderSettingName = `OIDC_${string}_${(typeof OIDC_PROVIDER_SETTINGS)[number]}`;
+export type SettingName = (typeof SETTINGS)[number];
+
 type Env = Record<string, string | undefined>;
 
-function read(env: Env, name: string): string | undefined {
+function read(env: Env, name: SettingName | OidcProviderSettingName): string | undefined {
   const v = env[name];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-function integer(env: Env, name: string, dflt: number, min: number, max: number): number {
+function integer(env: Env, name: SettingName, dflt: number, min: number, max: number): number {
   const raw = read(env, name);
   if (raw === undefined) return dflt;
   if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got ${n}`);
   return n;
-}
-
-function boolean(env: Env, name: string, dflt: boolean): boolean {
-  const raw = read(env, name);
-  if (raw === undefined) return dflt;
-  const v = raw.toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(v)) return true;
-  if (['false', '0', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(name, `expected true or false, got "${raw}"`);
-}
-
-/**
- * The issuer authenticator apps show (mfa.md §6). Apps split `issuer:label` on the first colon,
- * so the issuer may not hold one; control characters would corrupt the otpauth URL and the QR.
- */
-function parseMfaIssuer(raw: string | undefined): string {
-  if (raw === undefined) return 'Gatehouse';
-  if (raw.includes(':')) throw new ConfigError('MFA_ISSUER', 'must not contain a colon');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(raw)) throw new ConfigError('MFA_ISSUER', 'must not contain control characters');
-  if ([...raw].length > 100) throw new ConfigError('MFA_ISSUER', 'must be at most 100 characters long');
-  return raw;
 }
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -173,11 +174,32 @@ function parseTrustProxy(raw: string | undefined): string[] {
   return entries;
 }
 
-function parseOrigins(raw: string | undefined, name = 'TRUSTED_ORIGINS'): string[] {
+function boolean(env: Env, name: SettingName, dflt: boolean): boolean {
+  const raw = read(env, name);
+  if (raw === undefined) return dflt;
+  const v = raw.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+/**
+ * The issuer authenticator apps show (mfa.md §6). Apps split `issuer:label` on the first colon,
+ * so the issuer may not hold one; control characters would corrupt the otpauth URL and the QR.
+ */
+function parseMfaIssuer(raw: string | undefined): string {
+  if (raw === undefined) return 'Gatehouse';
+  if (raw.includes(':')) throw new ConfigError('MFA_ISSUER', 'must not contain a colon');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(raw)) throw new ConfigError('MFA_ISSUER', 'must not contain control characters');
+  if ([...raw].length > 100) throw new ConfigError('MFA_ISSUER', 'must be at most 100 characters long');
+  return raw;
+}
+
+function parseOrigins(raw: string | undefined, name: SettingName = 'TRUSTED_ORIGINS'): string[] {
   if (raw === undefined) return [];
   return raw.split(',').map((s) => s.trim()).filter(Boolean).map((o) => {
     const u = url(name, o, ['http:', 'https:']);
-    if (u.pathname !== '/' || u.search || u.hash || o.endsWith('/')) {
     if (u.pathname !== '/' || u.search || u.hash || o.endsWith('/') || u.username || u.password) {
       throw new ConfigError(name, `an origin has only a scheme, host and port, got "${o}"`);
     }
@@ -195,13 +217,6 @@ function parseRpId(raw: string | undefined): string | null {
     throw new ConfigError('WEBAUTHN_RP_ID', `expected a domain name such as example.com (no scheme, port or IP address), got "${raw}"`);
   }
   return id;
-function flag(env: Env, name: string, dflt: boolean): boolean {
-  const raw = read(env, name);
-  if (raw === undefined) return dflt;
-  const v = raw.toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(v)) return true;
-  if (['false', '0', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(name, `expected true or false, got "${raw}"`);
 }
 
 const OIDC_PROVIDER_ID = /^[a-z0-9-]{1,32}$/;
@@ -216,13 +231,14 @@ function parseOidcProviders(env: Env, allowHttp: boolean): OidcProviderConfig[] 
     if (!OIDC_PROVIDER_ID.test(id)) throw new ConfigError('OIDC_PROVIDERS', `a provider id is 1 to 32 of a-z, 0-9 and -, got "${id}"`);
     if (seen.has(id)) throw new ConfigError('OIDC_PROVIDERS', `provider "${id}" is listed twice`);
     seen.add(id);
-    const prefix = `OIDC_${id.toUpperCase().replaceAll('-', '_')}_`;
-    const required = (key: string): string => {
-      const v = read(env, prefix + key);
-      if (v === undefined) throw new ConfigError(prefix + key, `required for the provider "${id}" listed in OIDC_PROVIDERS`);
+    const upper = id.toUpperCase().replaceAll('-', '_');
+    const setting = (key: (typeof OIDC_PROVIDER_SETTINGS)[number]): OidcProviderSettingName => `OIDC_${upper}_${key}`;
+    const required = (key: (typeof OIDC_PROVIDER_SETTINGS)[number]): string => {
+      const v = read(env, setting(key));
+      if (v === undefined) throw new ConfigError(setting(key), `required for the provider "${id}" listed in OIDC_PROVIDERS`);
       return v;
     };
-    const issuerName = prefix + 'ISSUER';
+    const issuerName = setting('ISSUER');
     const issuerRaw = required('ISSUER');
     const issuer = url(issuerName, issuerRaw, ['https:', 'http:']);
     if (issuer.protocol === 'http:' && !allowHttp) {
@@ -232,15 +248,15 @@ function parseOidcProviders(env: Env, allowHttp: boolean): OidcProviderConfig[] 
       throw new ConfigError(issuerName, 'an issuer has no query, fragment or credentials');
     }
     const clientId = required('CLIENT_ID');
-    const scopes = (read(env, prefix + 'SCOPES') ?? 'openid email profile').split(/\s+/).filter(Boolean);
-    if (!scopes.includes('openid')) throw new ConfigError(prefix + 'SCOPES', 'must include openid');
+    const scopes = (read(env, setting('SCOPES')) ?? 'openid email profile').split(/\s+/).filter(Boolean);
+    if (!scopes.includes('openid')) throw new ConfigError(setting('SCOPES'), 'must include openid');
     return {
       id,
       // Kept as written; discovery checks it against the issuer the provider announces.
       issuer: issuerRaw,
       clientId,
-      clientSecret: read(env, prefix + 'CLIENT_SECRET') ?? null,
-      name: read(env, prefix + 'NAME') ?? id,
+      clientSecret: read(env, setting('CLIENT_SECRET')) ?? null,
+      name: read(env, setting('NAME')) ?? id,
       scopes: [...new Set(scopes)].join(' '),
     };
   });
@@ -306,7 +322,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('V1_PASSWORD_RESET_URL', 'must contain {token}');
   }
 
-  const oidcAllowHttp = flag(env, 'OIDC_ALLOW_HTTP', false);
+  const host = read(env, 'HOST') ?? '127.0.0.1';
+  if (isIP(host) === 0 && !/^[a-z0-9.-]+$/i.test(host)) throw new ConfigError('HOST', `not an address or host name: "${host}"`);
+
+  const oidcAllowHttp = boolean(env, 'OIDC_ALLOW_HTTP', false);
   if (oidcAllowHttp && mode === 'production') {
     throw new ConfigError('OIDC_ALLOW_HTTP', 'http issuers are refused when NODE_ENV=production');
   }
@@ -314,9 +333,6 @@ export function loadConfig(env: Env = process.env): Config {
   const oauthRedirectOrigins = redirectOriginsRaw !== undefined
     ? parseOrigins(redirectOriginsRaw, 'OAUTH_REDIRECT_ORIGINS')
     : publicUrl !== null ? [new URL(publicUrl).origin] : null;
-
-  const host = read(env, 'HOST') ?? '127.0.0.1';
-  if (isIP(host) === 0 && !/^[a-z0-9.-]+$/i.test(host)) throw new ConfigError('HOST', `not an address or host name: "${host}"`);
 
   const config: Config = {
     env: mode,

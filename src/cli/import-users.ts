@@ -3,13 +3,13 @@
 // their line and reason, then a summary; progress goes to stderr. Exit 0 when the run completed
 // (even with rejected rows), 1 with one line on stderr when it could not.
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, redactUrl } from '../config.js';
 import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, detectFileFormat, importUsers } from '../core/import/import-users.js';
 import { ImportError, type ImportFormat, type ImportProgress, type ImportSummary, type RowIssue } from '../core/import/types.js';
 import { PasswordHasher } from '../core/passwords.js';
 import { openStore, type Store } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations.js';
+import { parseCommandArgs } from './args.js';
 import { CliError } from './errors.js';
 
 export const IMPORT_USAGE = `usage: gatehouse import-users FILE [--dry-run] [--update] [--batch-size N]
@@ -18,6 +18,21 @@ FILE is a Django dumpdata JSON array, JSON Lines, or CSV with a header row (told
   --dry-run       validate and compare with the database; write nothing
   --update        overwrite existing accounts (matched by email, else username) instead of skipping them
   --batch-size N  rows per transaction (default ${DEFAULT_BATCH_SIZE}, at most ${MAX_BATCH_SIZE})
+
+Fields (CSV column names, JSON keys; names are matched case-insensitively, others are ignored):
+  email, username      at least one of them on every row; each unique, case-insensitively
+  password             the stored hash: Django pbkdf2_sha256, pbkdf2_sha1, bcrypt, bcrypt_sha256,
+                       argon2 or scrypt; bcrypt $2a$/$2b$/$2y$; argon2 $argon2id$...; Werkzeug
+                       pbkdf2:... or scrypt:... Anything else (empty, unknown, a plain password):
+                       the account must reset its password before it can log in
+  full_name            or first_name and last_name
+  is_active            true/false, t/f, 1/0, yes/no, y/n (default true)
+  is_staff, is_superuser, email_verified     the same (default false)
+  date_joined          or created: ISO 8601, UTC when no zone is given (default: now)
+  last_login           ISO 8601
+CSV is comma-separated (RFC 4180) and UTF-8, e.g.:
+  email,username,password,first_name,last_name,is_active,date_joined
+  ann@example.com,ann,pbkdf2_sha256$870000$...,Ann,Lee,true,2024-07-16 20:11:35
 `;
 
 /** Skipped rows are listed up to this many (a second run skips every row); rejections always all. */
@@ -61,13 +76,15 @@ export async function importUsersCommand(args: string[]): Promise<number> {
 
 /** null for --help. */
 function parseFlags(args: string[]): Flags | null {
-  const { values, positionals } = parseArgs({
+  const { help, values, positionals } = parseCommandArgs(
+    {
+      command: 'import-users',
+      options: { 'dry-run': { type: 'boolean' }, update: { type: 'boolean' }, 'batch-size': { type: 'string', placeholder: 'N' } },
+      positionals: ['FILE'],
+    },
     args,
-    allowPositionals: true,
-    strict: true,
-    options: { 'dry-run': { type: 'boolean' }, update: { type: 'boolean' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) return null;
+  );
+  if (help) return null;
   if (positionals.length !== 1) throw new CliError(`import-users needs exactly one FILE (${IMPORT_USAGE.split('\n')[0]})`);
   const size = values['batch-size'] ?? String(DEFAULT_BATCH_SIZE);
   if (!/^\d+$/.test(size) || Number(size) < 1 || Number(size) > MAX_BATCH_SIZE) {
@@ -243,8 +260,5 @@ function describe(err: unknown): string {
   // Unreachable, unknown database, refused login (PostgreSQL), file that cannot be opened (SQLite).
   const unreachable = ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '3D000', '28P01', '28000', 'SQLITE_CANTOPEN'];
   if (unreachable.includes(e?.code ?? '')) return `cannot connect to the database: ${message}`;
-  if (e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-    return `import-users: ${message}`;
-  }
   return `import-users failed: ${message}`;
 }

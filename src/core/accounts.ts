@@ -197,4 +197,20 @@ export class Accounts {
   async setPasswordHash(number: number, hash: string, db: Db = this.db): Promise<void> {
     await db.updateTable('users').set({ password: hash }).where('number', '=', number).execute();
   }
+
+  /**
+   * Whether someone can log in to the admin as a superuser (active, staff, superuser), for the
+   * start line's hint. Runs once at start; the first superuser is usually an early row.
+   */
+  async hasActiveSuperuser(): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('number')
+      .where('is_superuser', '=', 1)
+      .where('is_staff', '=', 1)
+      .where('is_active', '=', 1)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
 }

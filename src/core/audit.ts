@@ -21,6 +21,12 @@ export const AUDIT_EVENTS = [
   'user.register', 'user.delete', 'user.createsuperuser', 'users.import',
   'admin.user.update', 'admin.user.password', 'admin.user.unlock', 'admin.user.revoke', 'admin.user.reset_mail',
   'admin.user.delete', 'admin.profile.update', 'admin.profile.delete',
+  // two-factor (mfa.md §5)
+  'login.mfa_challenge', 'mfa.enable', 'mfa.disable', 'mfa.recovery_codes', 'mfa.recovery_code_used', 'admin.user.mfa_reset',
+  // passkeys (passkeys.md)
+  'passkey.add', 'passkey.remove', 'passkey.clone_suspected',
+  // sign-in with OpenID Connect providers (social.md)
+  'oauth.login', 'oauth.link', 'oauth.failure', 'oauth.unlink',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

@@ -146,6 +146,8 @@ export interface MfaChallengesTable {
   expires: number;
   wrong_codes: ColumnType<number, number | undefined, number>;
   used_at: number | null;
+}
+
 /** One row per user who has asked for passkey options: the random WebAuthn user id (passkeys.md §1). */
 export interface WebauthnUserHandlesTable {
   user_number: number;
@@ -175,6 +177,10 @@ export interface WebauthnChallengesTable {
   purpose: string; // register | login
   user_number: number | null; // the user a registration challenge is bound to
   challenge: string; // base64url, as sent in the options
+  created: number;
+  expires: number;
+}
+
 /** A provider identity (provider id, `sub`) linked to a user (social.md §3). */
 export interface OauthIdentitiesTable {
   id: string; // UUID, shown in identities/

@@ -10,10 +10,10 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Core } from '../../src/core/core.js';
-import type { AuditEvent } from '../../src/core/audit.js';
+import type { Audit, AuditEvent } from '../../src/core/audit.js';
 
 /** Every core service, for checks behind the HTTP answers; the audit takes any event name (display tests). */
-export type TestCore = Omit<Core, 'audit'> & { audit: { record(e: Omit<AuditEvent, 'event'> & { event: string }): Promise<void> } };
+export type TestCore = Omit<Core, 'audit'> & { audit: Audit & { record(e: Omit<AuditEvent, 'event'> & { event: string }): Promise<void> } };
 
 export interface TestApp {
   url: string;
