@@ -2,26 +2,29 @@
 // header bytes split on ASCII whitespace, the scheme word in any letter case, and its exact
 // messages. Read on every route, so a broken header fails even where no key is needed.
 import type { FastifyRequest } from 'fastify';
-import type { AccountKeys, KeyHolder } from '../../core/account-keys.js';
+import type { AppContext } from '../../context.js';
+import type { KeyHolder } from '../../core/account-keys.js';
+import { type DrfCredential, splitWords } from '../../http/drf-style.js';
 import type { GenericReply } from '../../http/surface.js';
-import { type AuthOutcome, type Authenticator, splitWords } from '../../http/drf-view.js';
+
+export const ACCOUNT_CHALLENGE = 'Token';
 
 function unauthorized(detail: string): GenericReply {
-  return { status: 401, body: { detail }, headers: { 'WWW-Authenticate': 'Token' } };
+  return { status: 401, body: { detail }, headers: { 'WWW-Authenticate': ACCOUNT_CHALLENGE } };
 }
 
-const NOT_PROVIDED = unauthorized('Authentication credentials were not provided.');
+export const TOKEN_NOT_PROVIDED = unauthorized('Authentication credentials were not provided.');
 const NO_CREDENTIALS = unauthorized('Invalid token header. No credentials provided.');
 const HAS_SPACES = unauthorized('Invalid token header. Token string should not contain spaces.');
 const BAD_CHARACTERS = unauthorized('Invalid token header. Token string should not contain invalid characters.');
-export const INVALID_TOKEN = unauthorized('Invalid token.');
+const INVALID_TOKEN = unauthorized('Invalid token.');
 const INACTIVE = unauthorized('User inactive or deleted.');
 
-const ANONYMOUS: AuthOutcome<KeyHolder> = { kind: 'anonymous' };
+const ANONYMOUS: DrfCredential<KeyHolder> = { ok: true, caller: null };
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-function failed(reply: GenericReply): AuthOutcome<KeyHolder> {
-  return { kind: 'failed', reply };
+function refused(reply: GenericReply): DrfCredential<KeyHolder> {
+  return { ok: false, reply };
 }
 
 /** Node hands header values over as latin-1, one character per byte; DRF decoded the key as UTF-8. */
@@ -33,22 +36,17 @@ function decodeKey(word: string): string | null {
   }
 }
 
-export function tokenAuthenticator(keys: AccountKeys): Authenticator<KeyHolder> {
-  return {
-    notProvided: NOT_PROVIDED,
-    async authenticate(request: FastifyRequest): Promise<AuthOutcome<KeyHolder>> {
-      const header = request.headers.authorization;
-      if (header === undefined) return ANONYMOUS;
-      const words = splitWords(header);
-      if (words.length === 0 || words[0].toLowerCase() !== 'token') return ANONYMOUS;
-      if (words.length === 1) return failed(NO_CREDENTIALS);
-      if (words.length > 2) return failed(HAS_SPACES);
-      const key = decodeKey(words[1]);
-      if (key === null) return failed(BAD_CHARACTERS);
-      const holder = await keys.holder(key);
-      if (!holder) return failed(INVALID_TOKEN);
-      if (holder.user.is_active !== 1) return failed(INACTIVE);
-      return { kind: 'user', user: holder };
-    },
-  };
+export async function readTokenHeader(ctx: AppContext, request: FastifyRequest): Promise<DrfCredential<KeyHolder>> {
+  const header = request.headers.authorization;
+  if (header === undefined) return ANONYMOUS;
+  const words = splitWords(header);
+  if (words.length === 0 || words[0].toLowerCase() !== 'token') return ANONYMOUS;
+  if (words.length === 1) return refused(NO_CREDENTIALS);
+  if (words.length > 2) return refused(HAS_SPACES);
+  const key = decodeKey(words[1]);
+  if (key === null) return refused(BAD_CHARACTERS);
+  const holder = await ctx.accountKeys.holder(key);
+  if (!holder) return refused(INVALID_TOKEN);
+  if (holder.user.is_active !== 1) return refused(INACTIVE);
+  return { ok: true, caller: holder };
 }

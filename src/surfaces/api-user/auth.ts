@@ -4,17 +4,17 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { User } from '../../core/accounts.js';
+import type { TokenMessage } from '../../core/api-user-tokens.js';
+import { type DrfCredential, splitWords } from '../../http/drf-style.js';
 import type { GenericReply } from '../../http/surface.js';
-import { type AuthOutcome, type Authenticator, splitWords } from '../../http/drf-view.js';
-import type { ApiUserTokens, TokenMessage } from '../../core/api-user-tokens.js';
 
-export const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'JWT realm="api"' };
+export const API_USER_CHALLENGE = 'JWT realm="api"';
 
 function unauthorized(body: Record<string, unknown>): GenericReply {
-  return { status: 401, body, headers: WWW_AUTHENTICATE };
+  return { status: 401, body, headers: { 'WWW-Authenticate': API_USER_CHALLENGE } };
 }
 
-export const NOT_PROVIDED = unauthorized({ detail: 'Authentication credentials were not provided.' });
+export const JWT_NOT_PROVIDED = unauthorized({ detail: 'Authentication credentials were not provided.' });
 const BAD_HEADER = unauthorized({ detail: 'Authorization header must contain two space-delimited values', code: 'bad_authorization_header' });
 const NO_USER_ID = unauthorized({ detail: 'Token contained no recognizable user identification', code: 'token_not_valid' });
 const USER_NOT_FOUND = unauthorized({ detail: 'User not found', code: 'user_not_found' });
@@ -34,29 +34,24 @@ export function refreshRefused(message: TokenMessage): GenericReply {
   return unauthorized({ detail: message, code: 'token_not_valid' });
 }
 
-function failed(reply: GenericReply): AuthOutcome<User> {
-  return { kind: 'failed', reply };
+function refused(reply: GenericReply): DrfCredential<User> {
+  return { ok: false, reply };
 }
 
-const ANONYMOUS: AuthOutcome<User> = { kind: 'anonymous' };
+const ANONYMOUS: DrfCredential<User> = { ok: true, caller: null };
 
-export function jwtAuthenticator(ctx: AppContext, tokens: ApiUserTokens): Authenticator<User> {
-  return {
-    notProvided: NOT_PROVIDED,
-    async authenticate(request: FastifyRequest): Promise<AuthOutcome<User>> {
-      const header = request.headers.authorization;
-      if (header === undefined) return ANONYMOUS;
-      const words = splitWords(header);
-      if (words[0] !== 'JWT') return ANONYMOUS;
-      if (words.length !== 2) return failed(BAD_HEADER);
-      const checked = await tokens.check(words[1], 'access');
-      if (!checked.ok) return failed(notValidForAnyType(checked.message));
-      const userId = checked.payload.user_id;
-      if (userId === undefined) return failed(NO_USER_ID);
-      const user = typeof userId === 'string' ? await ctx.accounts.byId(userId) : undefined;
-      if (!user) return failed(USER_NOT_FOUND);
-      if (user.is_active !== 1) return failed(USER_INACTIVE);
-      return { kind: 'user', user };
-    },
-  };
+export async function readJwtHeader(ctx: AppContext, request: FastifyRequest): Promise<DrfCredential<User>> {
+  const header = request.headers.authorization;
+  if (header === undefined) return ANONYMOUS;
+  const words = splitWords(header);
+  if (words[0] !== 'JWT') return ANONYMOUS;
+  if (words.length !== 2) return refused(BAD_HEADER);
+  const checked = await ctx.apiUserTokens.check(words[1], 'access');
+  if (!checked.ok) return refused(notValidForAnyType(checked.message));
+  const userId = checked.payload.user_id;
+  if (userId === undefined) return refused(NO_USER_ID);
+  const user = typeof userId === 'string' ? await ctx.accounts.byId(userId) : undefined;
+  if (!user) return refused(USER_NOT_FOUND);
+  if (user.is_active !== 1) return refused(USER_INACTIVE);
+  return { ok: true, caller: user };
 }

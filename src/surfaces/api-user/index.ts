@@ -1,21 +1,21 @@
 // Surface `api-user` (/api/user/, seed 001): a JWT pair under the `JWT` header scheme, the
-// refresh token in the body, object-shaped DRF errors, and CORS open to every origin.
+// refresh token in the body, object-shaped DRF errors, and CORS open to every origin. Its
+// routes are declared in the files beside this one and registered by the one route mechanism
+// with the DRF style.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { DRF_NOT_FOUND } from '../../http/drf-style.js';
+import { mountRoutes } from '../../http/route.js';
 import type { GenericReply, Surface } from '../../http/surface.js';
-import { jwtAuthenticator } from './auth.js';
-import { mountView as mount } from '../../http/drf-view.js';
-import { loginView } from './login.js';
-import { NOT_FOUND, mediaView } from './media.js';
-import { refreshView } from './refresh.js';
-import { registerView } from './register.js';
-import { meView, updateView } from './update.js';
+import { apiUserLoginRoutes } from './login.js';
+import { apiUserMediaRoutes } from './media.js';
+import { apiUserRefreshRoutes } from './refresh.js';
+import { apiUserRegisterRoutes } from './register.js';
+import { API_USER_PREFIX, type ApiUserRoute, apiUserStyle } from './style.js';
+import { apiUserMeRoutes } from './update.js';
 
-const PREFIX = '/api/user/';
-
-/** These routes match with or without one trailing slash (§1.1); media has none. */
-function withAndWithoutSlash(name: string): string[] {
-  return [PREFIX + name, `${PREFIX}${name}/`];
+function apiUserRoutes(ctx: AppContext): ApiUserRoute[] {
+  return [...apiUserLoginRoutes(ctx), ...apiUserRegisterRoutes(ctx), ...apiUserMeRoutes(ctx), ...apiUserRefreshRoutes(ctx), ...apiUserMediaRoutes(ctx)];
 }
 
 // django-cors-headers as the original configured it: every origin, no credentials.
@@ -39,25 +39,11 @@ async function cors(request: FastifyRequest, reply: FastifyReply): Promise<Gener
 
 export const surface: Surface = {
   name: 'api-user',
-  prefixes: [PREFIX],
-
+  prefixes: [API_USER_PREFIX],
   async register(app, ctx: AppContext) {
-    const tokens = ctx.apiUserTokens;
-    const auth = jwtAuthenticator(ctx, tokens);
-    mount(app, withAndWithoutSlash('login'), loginView(ctx, tokens), auth);
-    mount(app, withAndWithoutSlash('register'), registerView(ctx), auth);
-    mount(app, withAndWithoutSlash('me'), meView(ctx), auth);
-    mount(app, withAndWithoutSlash('update'), updateView(ctx), auth);
-    mount(app, withAndWithoutSlash('refresh'), refreshView(tokens), auth);
-    mount(app, [`${PREFIX}media/:image_name`], mediaView(ctx), auth);
+    mountRoutes(app, ctx, apiUserStyle, apiUserRoutes(ctx));
   },
-
-  notFound: () => NOT_FOUND,
-  failures: {
-    tooLarge: { status: 413, body: { detail: 'Request body too large.' } },
-    badRequest: { status: 400, body: { detail: 'Bad request.' } },
-    internal: { status: 500, body: { detail: 'A server error occurred.' } },
-    unavailable: { status: 503, body: { detail: 'Service temporarily unavailable.' }, headers: { 'Retry-After': '5' } },
-  },
+  notFound: () => DRF_NOT_FOUND,
+  failures: apiUserStyle.failures,
   beforeRouting: cors,
 };

@@ -2,17 +2,17 @@
 // lockout, then a new token pair and the user object.
 import type { AppContext } from '../../context.js';
 import type { User } from '../../core/accounts.js';
+import { DRF_BODY_DOCS, DRF_COMMON_DOCS, NO_STORE } from '../../http/drf-style.js';
+import { DRF_TEXT, type FieldMap, SerializerErrors, charField, exists, invalidFields, minChars, sentText, serializerInput, validEmail } from '../../http/drf-fields.js';
 import { requestMeta } from '../../http/request.js';
+import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
-import { FieldErrors, type FieldMap, type View, badRequest, readObject } from '../../http/drf-view.js';
-import { DRF_TEXT, charField, emailFormat, exists, minLength, rawText } from '../../http/drf-fields.js';
-import type { ApiUserTokens } from '../../core/api-user-tokens.js';
+import { ApiUserTokenPair, API_USER_BAD_REQUEST, API_USER_UNAUTHORIZED, UserObjectDoc } from './schemas.js';
+import { type ApiUserCall, type ApiUserRoute, withAndWithoutSlash } from './style.js';
 import { userObject } from './user-view.js';
 
 /** Every credential failure, the locked answer included (§1.5), looks the same. */
-const BAD_CREDENTIALS = badRequest({ email: ['Invalid User Credentials.'], password: ['Invalid User Credentials.'] });
-
-export const NO_STORE = { 'Cache-Control': 'no-store' };
+const BAD_CREDENTIALS = invalidFields({ email: ['Invalid User Credentials.'], password: ['Invalid User Credentials.'] });
 
 interface Credentials {
   /** The email exactly as sent (untrimmed): what the credential check looks up. */
@@ -23,36 +23,56 @@ interface Credentials {
   found: { email: string; user: User | undefined };
 }
 
-export function loginView(ctx: AppContext, tokens: ApiUserTokens): View<User> {
-  return {
-    name: 'Login',
-    summary: 'Log in with email and password; returns a JWT pair and the user',
-    method: 'POST',
-    auth: 'optional',
-    async handle({ request }) {
-      const body = await readObject(request);
-      if (!body.ok) return body.reply;
-      const checked = await validate(ctx, body.data);
-      if (!checked.ok) return checked.reply;
-      const { rawEmail, password, found } = checked.credentials;
-      const user = rawEmail === found.email ? found.user : await ctx.accounts.byEmail(rawEmail);
-      const outcome = await ctx.login.attempt({ user, password, identifier: rawEmail, method: 'jwt', meta: requestMeta(request, 'api-user') });
-      if (!outcome.ok) return BAD_CREDENTIALS;
-      const pair = await tokens.issue(outcome.user.id);
-      const data = await userObject(ctx, request, outcome.user);
-      return { status: 200, body: { tokens: { refresh: pair.refresh, access: pair.access }, data }, headers: NO_STORE };
-    },
-  };
-}
-
 async function validate(ctx: AppContext, data: FieldMap): Promise<{ ok: true; credentials: Credentials } | { ok: false; reply: GenericReply }> {
   let user: User | undefined;
   const known = exists(async (email) => (user = await ctx.accounts.byEmail(email)) !== undefined, 'Invalid user credentials');
-  const email = await charField(data, 'email', {}, [known, minLength(5), ...DRF_TEXT, emailFormat]);
-  const password = await charField(data, 'password', {}, [minLength(8), ...DRF_TEXT]);
-  const errors = new FieldErrors();
+  const email = await charField(data, 'email', {}, [known, minChars(5), ...DRF_TEXT, validEmail]);
+  const password = await charField(data, 'password', {}, [minChars(8), ...DRF_TEXT]);
+  const errors = new SerializerErrors();
   if (!email.ok) errors.add('email', email.errors);
   if (!password.ok) errors.add('password', password.errors);
-  if (!email.ok || !password.ok || !email.present || !password.present) return { ok: false, reply: badRequest(errors.errors) };
-  return { ok: true, credentials: { rawEmail: rawText(data, 'email'), password: password.value, found: { email: email.value, user } } };
+  if (!email.ok || !password.ok || !email.present || !password.present) return { ok: false, reply: invalidFields(errors.errors) };
+  return { ok: true, credentials: { rawEmail: sentText(data, 'email'), password: password.value, found: { email: email.value, user } } };
+}
+
+export function apiUserLoginRoutes(ctx: AppContext): ApiUserRoute[] {
+  async function login({ request, body }: ApiUserCall): Promise<GenericReply> {
+    const input = serializerInput(body);
+    if (!input.ok) return invalidFields(input.errors);
+    const checked = await validate(ctx, input.data);
+    if (!checked.ok) return checked.reply;
+    const { rawEmail, password, found } = checked.credentials;
+    const user = rawEmail === found.email ? found.user : await ctx.accounts.byEmail(rawEmail);
+    const outcome = await ctx.login.attempt({ user, password, identifier: rawEmail, method: 'jwt', meta: requestMeta(request, 'api-user') });
+    if (!outcome.ok) return BAD_CREDENTIALS;
+    const pair = await ctx.apiUserTokens.issue(outcome.user.id);
+    const data = await userObject(ctx, request, outcome.user);
+    return { status: 200, body: { tokens: { refresh: pair.refresh, access: pair.access }, data }, headers: NO_STORE };
+  }
+
+  return [
+    {
+      paths: withAndWithoutSlash('login'),
+      name: 'Login',
+      credential: 'optional',
+      methods: {
+        POST: {
+          operationId: 'apiUserLogin',
+          summary: 'Log in with email and password; returns a JWT pair and the user',
+          description:
+            'Every credential failure (unknown email, wrong password, inactive or locked account) answers the same 400 ' +
+            '{"email": ["Invalid User Credentials."], "password": ["Invalid User Credentials."]}. No credential is needed, but a broken `JWT` header answers 401.',
+          body: { schema: Type.Object({ email: Type.String({ format: 'email', minLength: 5 }), password: Type.String({ minLength: 8 }) }) },
+          responses: {
+            200: { description: 'Logged in', schema: Type.Object({ tokens: ApiUserTokenPair, data: UserObjectDoc }) },
+            400: API_USER_BAD_REQUEST,
+            401: API_USER_UNAUTHORIZED,
+            ...DRF_BODY_DOCS,
+            ...DRF_COMMON_DOCS,
+          },
+          handle: login,
+        },
+      },
+    },
+  ];
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { IMAGE_EXT, type ImageFormat, processImage } from '../../core/media.js';
 import { isFile } from '../../http/body.js';
 import { charLength } from '../../http/fields.js';
-import type { FieldMap } from '../../http/drf-view.js';
+import type { FieldMap } from '../../http/drf-fields.js';
 
 const MAX_BYTES = 5 * 1024 * 1024;
 const MAX_FILENAME = 100;

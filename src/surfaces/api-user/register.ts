@@ -3,11 +3,14 @@
 import type { AppContext } from '../../context.js';
 import type { User } from '../../core/accounts.js';
 import type { RequestMeta } from '../../core/audit.js';
+import { DRF_BODY_DOCS, DRF_COMMON_DOCS } from '../../http/drf-style.js';
+import { DRF_TEXT, type FieldMap, SerializerErrors, charField, invalidFields, maxChars, serializerInput, unique, validEmail } from '../../http/drf-fields.js';
 import { requestMeta } from '../../http/request.js';
+import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
-import { FieldErrors, type FieldMap, type View, badRequest, readObject } from '../../http/drf-view.js';
-import { DRF_TEXT, charField, emailFormat, maxLength, unique } from '../../http/drf-fields.js';
 import { type ProfilePic, avatarFilename, checkProfilePic } from './profile-pic.js';
+import { API_USER_BAD_REQUEST, ProfilePicField, API_USER_UNAUTHORIZED, UserObjectDoc } from './schemas.js';
+import { type ApiUserCall, type ApiUserRoute, withAndWithoutSlash } from './style.js';
 import { userObject } from './user-view.js';
 
 const EMAIL_EXISTS = 'Email address already exists.';
@@ -19,37 +22,18 @@ interface NewAccount {
   pic: ProfilePic;
 }
 
-export function registerView(ctx: AppContext): View<User> {
-  return {
-    name: 'Register',
-    summary: 'Create a user (JSON or multipart with profile_pic)',
-    method: 'POST',
-    auth: 'optional',
-    async handle({ request }) {
-      const body = await readObject(request);
-      if (!body.ok) return body.reply;
-      const checked = await validate(ctx, body.data);
-      if (!checked.ok) return checked.reply;
-      const user = await createUser(ctx, checked.account, requestMeta(request, 'api-user'));
-      // The unique index decided a race the field check could not see.
-      if (!user) return badRequest({ email: [EMAIL_EXISTS] });
-      return { status: 201, body: await userObject(ctx, request, user) };
-    },
-  };
-}
-
 async function validate(ctx: AppContext, data: FieldMap): Promise<{ ok: true; account: NewAccount } | { ok: false; reply: GenericReply }> {
-  const errors = new FieldErrors();
-  const email = await charField(data, 'email', {}, [unique((v) => ctx.accounts.emailTaken(v), EMAIL_EXISTS), maxLength(254), ...DRF_TEXT, emailFormat]);
-  const fullName = await charField(data, 'full_name', {}, [maxLength(250), ...DRF_TEXT]);
+  const errors = new SerializerErrors();
+  const email = await charField(data, 'email', {}, [unique((v) => ctx.accounts.emailTaken(v), EMAIL_EXISTS), maxChars(254), ...DRF_TEXT, validEmail]);
+  const fullName = await charField(data, 'full_name', {}, [maxChars(250), ...DRF_TEXT]);
   const pic = await checkProfilePic(data);
-  const password = await charField(data, 'password', {}, [maxLength(128), ...DRF_TEXT]);
+  const password = await charField(data, 'password', {}, [maxChars(128), ...DRF_TEXT]);
   if (!email.ok) errors.add('email', email.errors);
   if (!fullName.ok) errors.add('full_name', fullName.errors);
   if (pic.kind === 'error') errors.add('profile_pic', [pic.message]);
   if (!password.ok) errors.add('password', password.errors);
   if (!email.ok || !fullName.ok || !password.ok || !email.present || !fullName.present || !password.present || errors.any) {
-    return { ok: false, reply: badRequest(errors.errors) };
+    return { ok: false, reply: invalidFields(errors.errors) };
   }
   return { ok: true, account: { email: email.value, fullName: fullName.value, password: password.value, pic } };
 }
@@ -59,4 +43,48 @@ async function createUser(ctx: AppContext, a: NewAccount, meta: RequestMeta): Pr
   const avatar = a.pic.kind === 'image' ? { format: a.pic.format, data: a.pic.data, filename: avatarFilename(a.pic.format) } : undefined;
   const created = await ctx.actions.register({ email: a.email, fullName: a.fullName, password: a.password, avatar }, { meta });
   return created.ok ? created.user : undefined;
+}
+
+export function apiUserRegisterRoutes(ctx: AppContext): ApiUserRoute[] {
+  async function register({ request, body }: ApiUserCall): Promise<GenericReply> {
+    const input = serializerInput(body);
+    if (!input.ok) return invalidFields(input.errors);
+    const checked = await validate(ctx, input.data);
+    if (!checked.ok) return checked.reply;
+    const user = await createUser(ctx, checked.account, requestMeta(request, 'api-user'));
+    // The unique index decided a race the field check could not see.
+    if (!user) return invalidFields({ email: [EMAIL_EXISTS] });
+    return { status: 201, body: await userObject(ctx, request, user) };
+  }
+
+  return [
+    {
+      paths: withAndWithoutSlash('register'),
+      name: 'Register',
+      credential: 'optional',
+      methods: {
+        POST: {
+          operationId: 'apiUserRegister',
+          summary: 'Create a user (JSON, or multipart with a profile_pic file); issues no tokens',
+          description: 'No credential is needed, but a broken `JWT` header answers 401. The picture is re-encoded and its metadata dropped.',
+          body: {
+            schema: Type.Object({
+              email: Type.String({ format: 'email', maxLength: 254 }),
+              full_name: Type.String({ maxLength: 250 }),
+              profile_pic: Type.Optional(ProfilePicField),
+              password: Type.String({ maxLength: 128 }),
+            }),
+          },
+          responses: {
+            201: { description: 'Created: the user object', schema: UserObjectDoc },
+            400: API_USER_BAD_REQUEST,
+            401: API_USER_UNAUTHORIZED,
+            ...DRF_BODY_DOCS,
+            ...DRF_COMMON_DOCS,
+          },
+          handle: register,
+        },
+      },
+    },
+  ];
 }
