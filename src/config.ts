@@ -41,6 +41,13 @@ export interface Config {
   // account.md §2.6
   readonly accountPicturesFile: string | null;
   readonly accountDefaultPicture: string;
+  // events.md §6
+  readonly webhookAllowHttp: boolean;
+  readonly webhookAllowPrivate: boolean;
+  readonly eventRetentionDays: number;
+  readonly amqpUrl: string | null;
+  readonly amqpExchange: string;
+  readonly amqpLegacyQueue: string | null;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +71,23 @@ function integer(env: Env, name: string, dflt: number, min: number, max: number)
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got ${n}`);
   return n;
+}
+
+function flag(env: Env, name: string, dflt: boolean): boolean {
+  const raw = read(env, name);
+  if (raw === undefined) return dflt;
+  const v = raw.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+/** An AMQP exchange or queue name as RabbitMQ accepts it (letters, digits, - _ . :). */
+function amqpName(name: string, raw: string): string {
+  if (!/^[A-Za-z0-9_.:-]{1,255}$/.test(raw) || raw.startsWith('amq.')) {
+    throw new ConfigError(name, `expected up to 255 letters, digits, '-', '_', '.' or ':' (not starting with amq.), got "${raw}"`);
+  }
+  return raw;
 }
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -199,6 +223,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('V1_PASSWORD_RESET_URL', 'must contain {token}');
   }
 
+  const amqpRaw = read(env, 'AMQP_URL');
+  if (amqpRaw !== undefined) url('AMQP_URL', amqpRaw, ['amqp:', 'amqps:']);
+  const legacyQueueRaw = read(env, 'AMQP_LEGACY_QUEUE');
+  if (legacyQueueRaw !== undefined && amqpRaw === undefined) throw new ConfigError('AMQP_LEGACY_QUEUE', 'needs AMQP_URL');
+
   const host = read(env, 'HOST') ?? '127.0.0.1';
   if (isIP(host) === 0 && !/^[a-z0-9.-]+$/i.test(host)) throw new ConfigError('HOST', `not an address or host name: "${host}"`);
 
@@ -235,6 +264,12 @@ export function loadConfig(env: Env = process.env): Config {
     accountPicturesFile: read(env, 'ACCOUNT_PICTURES_FILE') ?? null,
     accountDefaultPicture:
       read(env, 'ACCOUNT_DEFAULT_PICTURE') ?? 'https://davidnelsoncollins.com/wp-content/uploads/2018/11/profiles-empty1.png',
+    webhookAllowHttp: flag(env, 'WEBHOOK_ALLOW_HTTP', false),
+    webhookAllowPrivate: flag(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    eventRetentionDays: integer(env, 'EVENT_RETENTION_DAYS', 7, 1, 3650),
+    amqpUrl: amqpRaw ?? null,
+    amqpExchange: amqpName('AMQP_EXCHANGE', read(env, 'AMQP_EXCHANGE') ?? 'gatehouse.events'),
+    amqpLegacyQueue: legacyQueueRaw === undefined ? null : amqpName('AMQP_LEGACY_QUEUE', legacyQueueRaw),
   };
   const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!logLevels.includes(config.logLevel)) {
