@@ -4,7 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { nowMicros } from './time.js';
 
-export type AuditSurface = 'v1' | 'api-user' | 'account' | 'users' | 'user-account' | 'admin' | 'admin-api' | 'cli';
+/** `system`: what the service does on its own, with no request behind it (a webhook endpoint disabled by the worker). */
+export type AuditSurface = 'v1' | 'api-user' | 'account' | 'users' | 'user-account' | 'admin' | 'admin-api' | 'cli' | 'system';
 
 export interface AuditPerson { id: string; email: string | null; username: string | null }
 
