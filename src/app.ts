@@ -26,6 +26,7 @@ import { PasswordHasher } from './core/passwords.js';
 import { Revocation } from './core/revocation.js';
 import { SecretKeys } from './core/secrets.js';
 import { Throttle } from './core/throttle.js';
+import { Events } from './core/events/index.js';
 import { JSON_LIMIT, MULTIPART_LIMIT } from './http/body.js';
 import { logDestination, loggerOptions } from './http/logging.js';
 import { type GenericReply, type Surface, sendGeneric } from './http/surface.js';
@@ -116,6 +117,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
   if (kv.kind === 'memory') await ctx.revocation.loadDenylist();
 
   const closeResources = async () => {
+    await ctx.events.stop();
     await ctx.mailer.close();
     await kv!.close();
     await store.close();
@@ -138,6 +140,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     registerOps(app, ctx);
     for (const s of surfaces) await s.register(app, ctx);
     await app.ready();
+    ctx.events.start();
   } catch (err) {
     // A surface refusing its settings (e.g. a bad ACCOUNT_PICTURES_FILE) must not leave the
     // database or Redis open behind the error.
@@ -172,6 +175,7 @@ function createContext(app: FastifyInstance, config: ResolvedConfig, store: Retu
     knox,
     v1Keys,
     v1Auth: new V1Credentials(db, kv, accounts, knox, v1Keys),
+    events: new Events({ db, dialect: store.dialect, secrets, audit, config, registry: metrics.registry, log }),
   };
 }
 

@@ -24,6 +24,7 @@ import type { PasswordHasher } from './core/passwords.js';
 import type { Revocation } from './core/revocation.js';
 import type { SecretKeys } from './core/secrets.js';
 import type { Throttle } from './core/throttle.js';
+import type { Events } from './core/events/index.js';
 
 export interface ResolvedConfig extends Config {
   readonly secretKey: string;
@@ -56,4 +57,6 @@ export interface AppContext {
   readonly v1Auth: V1Credentials;
   readonly mailer: Mailer;
   readonly media: MediaStore;
+  /** The outbox, webhook endpoints, delivery worker and broker publisher (events.md). */
+  readonly events: Events;
 }
