@@ -7,6 +7,7 @@ import { openStore } from './store/db.js';
 import { migrateToLatest } from './store/migrations.js';
 import { createSuperuser } from './cli/createsuperuser.js';
 import { importUsersCommand } from './cli/import-users.js';
+import { eventsCommand } from './cli/events.js';
 import { CliError } from './cli/errors.js';
 
 const USAGE = `usage: gatehouse <command>
@@ -18,6 +19,8 @@ commands:
                              create an active staff superuser (prompts for what is missing)
   import-users FILE [--dry-run] [--update] [--batch-size N]
                              import users from a Django dumpdata JSON, JSON Lines or CSV export
+  events replay --since TS [--endpoint ID]
+                             send the kept events since TS again (webhooks, and the broker)
 `;
 
 
@@ -79,6 +82,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'import-users':
         return await importUsersCommand(rest);
+      case 'events':
+        return await eventsCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -86,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(USAGE);
         return command === undefined ? 1 : 0;
       default:
-        throw new CliError(`unknown command "${command}" (try: serve, migrate, createsuperuser)`);
+        throw new CliError(`unknown command "${command}" (try: serve, migrate, createsuperuser, import-users, events)`);
     }
   } catch (err) {
     console.error(`gatehouse: ${describe(err)}`);

@@ -6,7 +6,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import amqp from 'amqplib';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import type { Kysely } from 'kysely';
@@ -143,7 +144,7 @@ export interface Received {
   body: string;
 }
 
-export type Reply = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+export type Reply = { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | 'hang';
 
 /** A real webhook receiver on 127.0.0.1; `reply` decides each answer. */
 export class Receiver {
@@ -160,8 +161,13 @@ export class Receiver {
         this.hanging.push(res);
         return;
       }
-      res.writeHead(answer.status, answer.headers ?? {});
-      res.end(answer.body ?? '');
+      const send = () => {
+        if (res.destroyed) return;
+        res.writeHead(answer.status, answer.headers ?? {});
+        res.end(answer.body ?? '');
+      };
+      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      else send();
     });
   });
   readonly hanging: http.ServerResponse[] = [];
@@ -200,4 +206,101 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * A TCP hop of our own between the publisher and the broker: `cut()` drops every connection
+ * and refuses new ones, `restore()` lets them through again. The shared broker never notices.
+ */
+export class TcpProxy {
+  private readonly sockets = new Set<net.Socket>();
+  private open = true;
+  private readonly server = net.createServer((client) => {
+    if (!this.open) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(this.targetPort, this.targetHost);
+    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      this.sockets.add(a);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        this.sockets.delete(a);
+        b.destroy();
+      });
+      a.pipe(b);
+    }
+  });
+
+  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  cut(): void {
+    this.open = false;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  restore(): void {
+    this.open = true;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+export interface Consumed {
+  routingKey: string;
+  properties: amqp.MessageProperties;
+  body: string;
+}
+
+/**
+ * A consumer with names of its own on the shared broker: the exchange (declared as the
+ * publisher declares it), a queue bound to every key, and optionally the legacy queue.
+ */
+export async function amqpConsumer(legacy = false) {
+  const tag = randomBytes(6).toString('hex');
+  const exchange = `gh.test.${tag}`;
+  const legacyQueue = legacy ? `gh.test.legacy.${tag}` : null;
+  const conn = await amqp.connect(AMQP_URL);
+  const ch = await conn.createChannel();
+  await ch.assertExchange(exchange, 'topic', { durable: true });
+  const q = await ch.assertQueue('', { exclusive: true, autoDelete: true });
+  await ch.bindQueue(q.queue, exchange, '#');
+  const events: Consumed[] = [];
+  const legacyMessages: Consumed[] = [];
+  const take = (into: Consumed[]) => (m: amqp.ConsumeMessage | null) => {
+    if (!m) return;
+    into.push({ routingKey: m.fields.routingKey, properties: m.properties, body: m.content.toString('utf8') });
+    ch.ack(m);
+  };
+  await ch.consume(q.queue, take(events));
+  if (legacyQueue) {
+    await ch.assertQueue(legacyQueue, { durable: true });
+    await ch.consume(legacyQueue, take(legacyMessages));
+  }
+  return {
+    exchange,
+    legacyQueue,
+    events,
+    legacyMessages,
+    ids: () => events.map((m) => String(m.properties.messageId)),
+    async close() {
+      await ch.deleteExchange(exchange).catch(() => {});
+      if (legacyQueue) await ch.deleteQueue(legacyQueue).catch(() => {});
+      await conn.close().catch(() => {});
+    },
+  };
 }
