@@ -145,8 +145,20 @@ export class AmqpPublisher {
         this.setState('up', null);
         this.log.info({ exchange: this.d.exchange }, 'amqp publisher connected');
         pause = this.o.backoffMs.initial;
+        let dbFailures = 0;
         while (!this.stopping && !this.broken) {
-          const sent = await this.publishBatch(ch);
+          let sent: number;
+          try {
+            sent = await this.publishBatch(ch);
+            dbFailures = 0;
+          } catch (err) {
+            if (err instanceof ConfirmTimeout || this.broken) throw err;
+            // The database, not the broker, failed: keep the connection and look again later.
+            if (dbFailures === 0) this.log.error({ err }, 'amqp publisher: reading the outbox failed');
+            dbFailures += 1;
+            await this.sleeper.sleep(Math.min(this.o.pollMs * 2 ** dbFailures, 5_000), false);
+            continue;
+          }
           if (sent === 0) await this.sleeper.sleep(this.o.pollMs);
         }
         if (this.broken && !this.stopping) throw new Error(this.state.error ?? 'connection closed');

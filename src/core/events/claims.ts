@@ -4,9 +4,11 @@
 //
 // Per endpoint at most one delivery is in flight, and it is the oldest due one; a delivery
 // waiting for its retry does not hold up the next ones ("as far as retries allow").
-// PostgreSQL: the endpoints with due work are locked with FOR UPDATE SKIP LOCKED first, so two
-// instances never pick deliveries of the same endpoint at once. SQLite: one UPDATE statement,
-// which SQLite runs alone (one writer at a time), does the same.
+// PostgreSQL: the endpoints with due work are locked first (FOR NO KEY UPDATE SKIP LOCKED: the
+// FOR UPDATE family, minus the key lock, so an outbox insert's foreign-key check on the same
+// endpoint never waits for a claim), so two instances never pick deliveries of the same
+// endpoint at once. SQLite: one UPDATE statement, which SQLite runs alone (one writer at a
+// time), does the same.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import type { Dialect } from '../../store/db.js';
@@ -65,7 +67,7 @@ export async function claimDeliveries(db: Kysely<Database>, dialect: Dialect, s:
       select e.id from webhook_endpoints e
       where exists (select 1 from webhook_deliveries d where ${dueFor(s, 'd')}) and ${endpointIdle(s)}
       limit ${s.limit}
-      for update of e skip locked`.execute(trx);
+      for no key update of e skip locked`.execute(trx);
     if (locked.rows.length === 0) return [];
     const r = await claimStatement(s, locked.rows.map((row) => row.id)).execute(trx);
     return r.rows.map((row) => row.id);

@@ -12,7 +12,7 @@ import type { AddressGuard } from './address-guard.js';
 import { type EndpointFields, type FieldErrors, validateEndpoint } from './endpoint-input.js';
 import { type Clock, systemClock } from './model.js';
 import type { Outbox } from './outbox.js';
-import { DELIVERY_STATUSES, type DeliveryObject, type DeliveryStatus, deliveryObject, parseSubscription } from './rows.js';
+import { DELIVERY_STATUSES, type DeliveryObject, type DeliveryStatus, deliveryObject, dueIfSendable, parseSubscription, rescheduleEndpoint } from './rows.js';
 import { SECRET_SEAL_INFO, newWebhookSecret } from './signing.js';
 
 /** How long the secret replaced by a rotation keeps signing (events.md §2). */
@@ -137,6 +137,7 @@ export class WebhookEndpoints {
     if (v.fields.enabled === true && before.enabled === 0) set.failing_since = null;
     const row = await this.d.db.updateTable('webhook_endpoints').set(set).where('id', '=', id).returningAll().executeTakeFirst();
     if (!row) return { ok: false, reason: 'not_found' };
+    if (set.enabled !== undefined && set.enabled !== before.enabled) await rescheduleEndpoint(this.d.db, id, set.enabled === 1, set.updated!);
     await this.d.audit.record({ event: 'admin.webhook.update', ...by, details: { endpoint: id, changed } });
     if (set.enabled === 1) this.d.outbox.notify();
     return { ok: true, endpoint: endpointObject(row) };
@@ -188,13 +189,14 @@ export class WebhookEndpoints {
 
   /**
    * POST deliveries/<id>/retry/ → 202: the delivery is due now (whatever its status; a failed
-   * one gets one more attempt). One in flight right now is left to finish.
+   * one gets one more attempt), or once its endpoint is enabled again. One in flight right now
+   * is left to finish.
    */
   async retry(id: string, deliveryId: string): Promise<{ ok: true; delivery: DeliveryObject } | { ok: false; reason: 'not_found' }> {
     const now = this.clock.now();
     const row = await this.d.db
       .updateTable('webhook_deliveries')
-      .set({ status: 'pending', next_attempt_at: now, updated: now })
+      .set({ status: 'pending', next_attempt_at: dueIfSendable(now), updated: now })
       .where('id', '=', deliveryId)
       .where('endpoint_id', '=', id)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))

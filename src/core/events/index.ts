@@ -76,6 +76,7 @@ export class Events {
     this.metrics = d.registry ? new EventMetrics(d.registry, () => this.pendingCount()) : null;
     const amqp = d.config.amqpUrl !== null;
     this.outbox = new Outbox({
+      dialect: d.dialect,
       clock: this.clock,
       amqp: { enabled: amqp, legacyQueue: amqp && d.config.amqpLegacyQueue !== null },
       countEvent: this.metrics ? (type) => this.metrics!.events.inc({ type }) : undefined,

@@ -7,11 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Insertable, Kysely } from 'kysely';
 import type { Database, EventPublicationsTable } from '../../store/schema.js';
+import type { Dialect } from '../../store/db.js';
 import { EventIds } from './ids.js';
 import { type Clock, type EventInput, TEST_EVENT_TYPE, envelopeBody, eventData, systemClock } from './model.js';
 import { newDelivery, subscribes } from './rows.js';
 
 export interface OutboxOptions {
+  dialect: Dialect;
   clock?: Clock;
   /** Whether publications are owed to the broker (AMQP_URL) and to the legacy queue (AMQP_LEGACY_QUEUE). */
   amqp: { enabled: boolean; legacyQueue: boolean };
@@ -46,13 +48,19 @@ export class Outbox {
   }
 
   /**
-   * Records one event through `db`, which should be the caller's transaction. Returns once the
-   * rows are written (not delivered). Throws only what the database throws, which the caller's
-   * transaction then rolls back with the change.
+   * Records one event through `db`, which should be the caller's transaction (given the root
+   * handle, it opens one of its own). Returns once the rows are written, not delivered. Throws
+   * only what the database throws, which the caller's transaction then rolls back with the
+   * change.
    */
   async record(db: Kysely<Database>, event: EventInput, options: RecordOptions = {}): Promise<RecordedEvent> {
+    if (!db.isTransaction) return db.transaction().execute((trx) => this.record(trx, event, options));
     const recorded = await this.insertEvent(db, event.type, eventData(event));
-    const endpoints = await db.selectFrom('webhook_endpoints').select(['id', 'events']).where('enabled', '=', 1).execute();
+    // PostgreSQL: KEY SHARE keeps an endpoint from being deleted before this transaction ends,
+    // so its deliveries' foreign keys hold and the caller's change never fails for a webhook.
+    let subscribers = db.selectFrom('webhook_endpoints').select(['id', 'events']).where('enabled', '=', 1);
+    if (this.o.dialect === 'postgres') subscribers = subscribers.forKeyShare();
+    const endpoints = await subscribers.execute();
     const targets = endpoints.filter((e) => subscribes(e.events, event.type));
     if (targets.length) {
       await db.insertInto('webhook_deliveries').values(targets.map((e) => newDelivery(e.id, recorded.id, event.type, recorded.occurred))).execute();

@@ -1,9 +1,10 @@
 // Row helpers shared by the outbox, the admin API and the worker: new rows, subscriptions,
 // and the delivery object of events.md §3.
 import { randomUUID } from 'node:crypto';
-import type { Insertable, Selectable } from 'kysely';
-import type { WebhookDeliveriesTable } from '../../store/schema.js';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import type { Database, WebhookDeliveriesTable } from '../../store/schema.js';
 import { isoOrNull, isoMicros } from '../time.js';
+import { TEST_EVENT_TYPE } from './model.js';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'failed'];
@@ -28,6 +29,23 @@ export function newDelivery(endpointId: string, eventId: string, eventType: stri
     created: now,
     updated: now,
   };
+}
+
+/**
+ * `at` while the delivery's endpoint is enabled (or it is a test event, which a disabled
+ * endpoint gets too), else NULL: the pending deliveries of a disabled endpoint wait unscheduled
+ * ("parked"), so the worker does not keep finding them due, until the endpoint is enabled again.
+ * For the SET of an UPDATE of webhook_deliveries.
+ */
+export function dueIfSendable(at: number) {
+  return sql<number | null>`(select case when e.enabled = 1 or webhook_deliveries.event_type = ${TEST_EVENT_TYPE} then cast(${at} as bigint) else null end from webhook_endpoints e where e.id = webhook_deliveries.endpoint_id)`;
+}
+
+/** Parks (NULL) or schedules (`now`) the waiting deliveries of an endpoint just disabled or enabled. */
+export async function rescheduleEndpoint(db: Kysely<Database>, endpointId: string, enabled: boolean, now: number): Promise<void> {
+  let q = db.updateTable('webhook_deliveries').set({ next_attempt_at: enabled ? now : null }).where('endpoint_id', '=', endpointId).where('status', '=', 'pending').where('event_type', '!=', TEST_EVENT_TYPE);
+  q = enabled ? q.where('next_attempt_at', 'is', null) : q.where('next_attempt_at', 'is not', null).where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]));
+  await q.execute();
 }
 
 /** The stored `events` column: a JSON list of types, or `["*"]`. */

@@ -15,6 +15,7 @@ import { anyDue, claimDeliveries } from './claims.js';
 import { type PostResult, postWebhook } from './http-post.js';
 import type { DeliveryResult, EventMetrics } from './metrics.js';
 import { type Clock, type EventLog, silentLog, systemClock } from './model.js';
+import { dueIfSendable, rescheduleEndpoint } from './rows.js';
 import { RETRY_DELAYS_MS, nextRetryDelay } from './schedule.js';
 import { SECRET_SEAL_INFO, signatureHeader } from './signing.js';
 import { Sleeper } from './sleeper.js';
@@ -133,12 +134,19 @@ export class DeliveryWorker {
   }
 
   private async loop(): Promise<void> {
+    let failures = 0;
     while (!this.stopping) {
-      let claimed = 0;
+      let claimed: number;
       try {
         claimed = await this.claimAndLaunch();
+        if (failures > 0) this.log.info({ after: failures }, 'webhook worker: the database answers again');
+        failures = 0;
       } catch (err) {
-        this.log.error({ err }, 'webhook worker: claiming deliveries failed');
+        // The database is away: say so once, then look again less and less often (up to 5 s).
+        if (failures === 0) this.log.error({ err }, 'webhook worker: claiming deliveries failed');
+        failures += 1;
+        await this.sleeper.sleep(Math.min(this.o.pollMs * 2 ** failures, 5_000), false);
+        continue;
       }
       // Something was claimed: other endpoints may have due work too, look again at once.
       if (claimed > 0 && this.inFlight.size < this.o.maxInFlight) continue;
@@ -253,7 +261,8 @@ export class DeliveryWorker {
       .set({
         status: o.status,
         attempts: job.attempts + 1,
-        next_attempt_at: o.next,
+        // An endpoint disabled meanwhile (by the admin) gets its retry parked, not scheduled.
+        next_attempt_at: o.next === null ? null : dueIfSendable(o.next),
         last_status_code: o.code,
         last_error: o.error,
         last_response: o.response,
@@ -300,6 +309,7 @@ export class DeliveryWorker {
       .returning('id')
       .executeTakeFirst();
     if (!disabled) return;
+    await rescheduleEndpoint(this.d.db, endpointId, false, at);
     const reason = gone ? 'gone' : 'failing';
     this.log.warn({ endpoint: endpointId, reason }, 'webhook endpoint disabled');
     await this.d.audit.record({ event: 'webhook.disabled', meta: DISABLE_META, details: { endpoint: endpointId, reason, failing_since: isoMicros(since) } });

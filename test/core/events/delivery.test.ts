@@ -203,6 +203,8 @@ describe('retries', () => {
     expect(JSON.parse(audit[0].details)).toMatchObject({ endpoint: ep.id, reason: 'gone' });
     const later = await events.outbox.record(s.db, { type: 'user.deleted', user: someUser() });
     expect(later.deliveries).toBe(0);
+    expect((await events.endpoints.retry(ep.id, (await delivery(e.id, ep.id)).id)).ok).toBe(true);
+    expect(await delivery(e.id, ep.id)).toMatchObject({ status: 'pending', next_attempt_at: null });
   });
 
   it('an endpoint whose deliveries all failed for 5 days is disabled; a success ends the streak', async () => {
@@ -237,6 +239,31 @@ describe('retries', () => {
     const e4 = await record();
     await waitFor(async () => (await delivery(e4.id, ep.id)).status === 'succeeded', 5000, 'a success');
     expect((await events.endpoints.get(ep.id))?.failing_since).toBeNull();
+  });
+
+  it('the waiting deliveries of a disabled endpoint are parked, and resume in order once it is enabled', async () => {
+    const rx = await receiver();
+    rx.reply = () => ({ status: 500 });
+    const clock = new OffsetClock();
+    const { events } = started({ clock });
+    const ep = await endpoint(events, rx.url());
+    const e1 = await events.outbox.record(s.db, { type: 'user.deleted', user: someUser() });
+    const e2 = await events.outbox.record(s.db, { type: 'user.deleted', user: someUser() });
+    await waitFor(async () => (await delivery(e2.id, ep.id)).attempts === 1, 5000, 'the first attempts');
+    await events.endpoints.update(ep.id, { enabled: false }, BY);
+    const listed = await events.endpoints.deliveries(ep.id, { status: 'pending', offset: 0, limit: 10 });
+    expect(listed.ok && listed.results.map((d) => [d.event_id, d.next_attempt_at])).toEqual([[e2.id, null], [e1.id, null]]);
+    // A retry asked for while it is disabled waits too.
+    expect((await events.endpoints.retry(ep.id, (await delivery(e1.id, ep.id)).id)).ok).toBe(true);
+    expect((await delivery(e1.id, ep.id)).next_attempt_at).toBeNull();
+    clock.advance(3600e3);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rx.requests).toHaveLength(2);
+
+    rx.reply = () => ({ status: 200 });
+    await events.endpoints.update(ep.id, { enabled: true }, BY);
+    await waitFor(async () => (await delivery(e2.id, ep.id)).status === 'succeeded', 5000, 'the parked deliveries');
+    expect(rx.ids().slice(2)).toEqual([e1.id, e2.id]);
   });
 
   it('a manual retry sends a failed delivery again now', async () => {
