@@ -21,9 +21,17 @@ export interface ClaimSpec {
   limit: number;
 }
 
-/** Cheap look before a claim: is any delivery due at all? */
+/** Cheap look before a claim (no transaction, no lock): is any delivery due and sendable? */
 export async function anyDue(db: Kysely<Database>, now: number): Promise<boolean> {
-  const row = await db.selectFrom('webhook_deliveries').select('id').where('status', '=', 'pending').where('next_attempt_at', '<=', now).limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+    .select('d.id')
+    .where('d.status', '=', 'pending')
+    .where('d.next_attempt_at', '<=', now)
+    .where((eb) => eb.or([eb('e.enabled', '=', 1), eb('d.event_type', '=', TEST_EVENT_TYPE)]))
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 

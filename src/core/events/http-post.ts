@@ -43,7 +43,12 @@ function describe(err: unknown, timeoutMs: number): { error: string; forbidden: 
 }
 
 export function postWebhook(req: PostRequest, guard: AddressGuard): Promise<PostResult> {
-  const url = new URL(req.url);
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    return Promise.resolve({ kind: 'error', error: 'The endpoint URL is not valid.', forbidden: false });
+  }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   // A literal address never goes through `lookup`, so it is judged here.
   if (isIP(host) !== 0 && guard.isForbidden(host)) return Promise.resolve({ kind: 'error', error: ADDRESS_NOT_ALLOWED, forbidden: true });

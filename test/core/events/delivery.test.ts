@@ -355,6 +355,37 @@ describe('answers that are not a plain success', () => {
   });
 });
 
+describe('stopping', () => {
+  it('lets an attempt in flight finish within the grace time', async () => {
+    const rx = await receiver();
+    rx.reply = () => ({ status: 200, delayMs: 300 });
+    const { events } = makeEvents(s.db, s.dialect, { worker: { pollMs: 100, stopGraceMs: 5000 } });
+    events.start();
+    const ep = await endpoint(events, rx.url());
+    const e = await events.outbox.record(s.db, { type: 'user.deleted', user: someUser() });
+    await waitFor(() => rx.requests.length === 1, 5000, 'the request');
+    await events.stop();
+    expect(await delivery(e.id, ep.id)).toMatchObject({ status: 'succeeded', attempts: 1, lease_owner: null });
+  });
+
+  it('cuts one that outlasts the grace time and gives its claim back, uncounted', async () => {
+    const rx = await receiver();
+    rx.reply = () => 'hang';
+    const { events } = makeEvents(s.db, s.dialect, { worker: { pollMs: 100, stopGraceMs: 200 } });
+    events.start();
+    const ep = await endpoint(events, rx.url());
+    const e = await events.outbox.record(s.db, { type: 'user.deleted', user: someUser() });
+    await waitFor(() => rx.hanging.length === 1, 5000, 'the request');
+    expect((await delivery(e.id, ep.id)).lease_owner).not.toBeNull();
+    await events.stop();
+    expect(await delivery(e.id, ep.id)).toMatchObject({ status: 'pending', attempts: 0, lease_owner: null, lease_until: null });
+    // Another worker takes it at once.
+    rx.reply = () => ({ status: 204 });
+    started();
+    await waitFor(async () => (await delivery(e.id, ep.id)).status === 'succeeded', 5000, 'the next worker');
+  });
+});
+
 describe('the address guard at delivery (DNS can change)', () => {
   it.each([['127.0.0.1'], ['::ffff:127.0.0.1']])('refuses a name that now resolves to %s, without connecting', async (answer) => {
     const rx = await receiver();

@@ -52,6 +52,7 @@ describe('record', () => {
     }
     const pubs = await s.db.selectFrom('event_publications').selectAll().execute();
     expect(pubs).toEqual([expect.objectContaining({ event_id: recorded.id, target: 'exchange', body: null })]);
+    expect(await events.pendingCount()).toBe(3);
   });
 
   it('a change that rolls back leaves no event, delivery or publication', async () => {
