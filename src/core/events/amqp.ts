@@ -207,6 +207,8 @@ export class AmqpPublisher {
     }
     if (refused.length) {
       await this.d.db.updateTable('event_publications').set({ lease_owner: null, lease_until: null, last_error: 'refused by the broker (nack)' }).where('id', 'in', refused).where('lease_owner', '=', this.owner).execute();
+      // A broker that refuses (a full queue, an alarm) is not asked again at once.
+      await this.sleeper.sleep(this.o.pollMs, false);
     }
     return rows.length;
   }
