@@ -12,7 +12,7 @@ import { redactUrl } from '../../config.js';
 import { claimPublications } from './claims.js';
 import type { EventMetrics } from './metrics.js';
 import { type Clock, type EventLog, silentLog, systemClock } from './model.js';
-import { Sleeper } from './sleeper.js';
+import { BackgroundLoop } from './background-loop.js';
 
 export type BrokerState = 'connecting' | 'up' | 'down' | 'stopped';
 
@@ -58,18 +58,16 @@ interface Row {
 
 class ConfirmTimeout extends Error {}
 
-export class AmqpPublisher {
+export class AmqpPublisher extends BackgroundLoop {
   readonly owner = randomUUID();
   private readonly o: Required<PublisherOptions>;
   private readonly clock: Clock;
   private readonly log: EventLog;
   private state: BrokerStatus;
-  private running: Promise<void> | null = null;
-  private stopping = false;
   private broken = false;
-  private readonly sleeper = new Sleeper();
 
   constructor(private readonly d: PublisherDeps, options: PublisherOptions = {}) {
+    super();
     this.o = {
       pollMs: options.pollMs ?? 500,
       leaseMs: options.leaseMs ?? 30_000,
@@ -89,25 +87,9 @@ export class AmqpPublisher {
     return { ...this.state };
   }
 
-  start(): void {
-    if (this.running) return;
-    this.stopping = false;
-    this.sleeper.reset();
-    this.running = this.loop();
-  }
-
-  wake(): void {
-    this.sleeper.wake();
-  }
-
   /** Finishes the batch awaiting confirms, gives back what is unconfirmed, closes the connection. */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.stopping = true;
-    this.sleeper.halt();
-    await this.running;
-    this.running = null;
-    this.setState('stopped', null);
+    if (await this.endLoop()) this.setState('stopped', null);
   }
 
   private setState(state: BrokerState, error: string | null): void {
@@ -121,7 +103,7 @@ export class AmqpPublisher {
     return u.toString();
   }
 
-  private async loop(): Promise<void> {
+  protected async loop(): Promise<void> {
     let pause = this.o.backoffMs.initial;
     while (!this.stopping) {
       let conn: amqp.ChannelModel | null = null;

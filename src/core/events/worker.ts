@@ -9,19 +9,16 @@ import type { Database } from '../../store/schema.js';
 import type { Dialect } from '../../store/db.js';
 import type { Audit } from '../audit.js';
 import type { SecretKeys } from '../secrets.js';
-import { isoMicros } from '../time.js';
 import type { AddressGuard } from './address-guard.js';
 import { anyDue, claimDeliveries } from './claims.js';
 import { type PostResult, postWebhook } from './http-post.js';
 import type { DeliveryResult, EventMetrics } from './metrics.js';
 import { type Clock, type EventLog, silentLog, systemClock } from './model.js';
-import { dueIfSendable, rescheduleEndpoint } from './rows.js';
+import { dueIfSendable } from './rows.js';
+import { EndpointHealth } from './endpoint-health.js';
 import { RETRY_DELAYS_MS, nextRetryDelay } from './schedule.js';
 import { SECRET_SEAL_INFO, signatureHeader } from './signing.js';
-import { Sleeper } from './sleeper.js';
-
-/** An endpoint whose deliveries have all failed this long is disabled (events.md §3). */
-export const FAILING_DISABLE_MICROS = 5 * 24 * 3600 * 1_000_000;
+import { BackgroundLoop } from './background-loop.js';
 
 export interface WorkerDeps {
   db: Kysely<Database>;
@@ -66,20 +63,17 @@ interface Job {
 
 type Outcome = { status: 'succeeded' | 'pending' | 'failed'; next: number | null; code: number | null; error: string | null; response: string | null; gone: boolean };
 
-const DISABLE_META = { surface: 'system' as const, ip: null, userAgent: null };
-
-export class DeliveryWorker {
+export class DeliveryWorker extends BackgroundLoop {
   /** This worker's name on the claims it holds. */
   readonly owner = randomUUID();
   private readonly o: Required<WorkerOptions>;
   private readonly clock: Clock;
   private readonly log: EventLog;
   private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
-  private running: Promise<void> | null = null;
-  private stopping = false;
-  private readonly sleeper = new Sleeper();
+  private readonly health: EndpointHealth;
 
   constructor(private readonly d: WorkerDeps, options: WorkerOptions = {}) {
+    super();
     this.o = {
       pollMs: options.pollMs ?? 500,
       leaseMs: options.leaseMs ?? 20_000,
@@ -93,18 +87,7 @@ export class DeliveryWorker {
     if (this.o.leaseMs < this.o.timeoutMs + 5_000) throw new Error('webhook worker: the lease must outlast the request deadline by 5 s');
     this.clock = d.clock ?? systemClock;
     this.log = d.log ?? silentLog;
-  }
-
-  start(): void {
-    if (this.running) return;
-    this.stopping = false;
-    this.sleeper.reset();
-    this.running = this.loop();
-  }
-
-  /** Look for due work now (an event was recorded, a retry was scheduled). */
-  wake(): void {
-    this.sleeper.wake();
+    this.health = new EndpointHealth(d.db, d.audit, this.log);
   }
 
   /**
@@ -112,11 +95,7 @@ export class DeliveryWorker {
    * and gives their claims back (uncounted), so another worker can take them at once.
    */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.stopping = true;
-    this.sleeper.halt();
-    await this.running;
-    this.running = null;
+    if (!(await this.endLoop())) return;
     const pending = [...this.inFlight.values()];
     if (pending.length) {
       let timer: NodeJS.Timeout | undefined;
@@ -133,7 +112,7 @@ export class DeliveryWorker {
     return this.inFlight.size;
   }
 
-  private async loop(): Promise<void> {
+  protected async loop(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
       let claimed: number;
@@ -279,39 +258,11 @@ export class DeliveryWorker {
     if (!updated) return;
     const result: DeliveryResult = o.status === 'succeeded' ? 'succeeded' : o.status === 'pending' ? 'retry' : 'failed';
     this.d.metrics?.deliveries.inc({ result });
-    if (o.status === 'succeeded') await this.recovered(job.endpoint_id);
-    else await this.failing(job.endpoint_id, at, o.gone);
+    if (o.status === 'succeeded') await this.health.succeeded(job.endpoint_id);
+    else await this.health.failed(job.endpoint_id, at, o.gone);
   }
 
   private async release(id: string): Promise<void> {
     await this.d.db.updateTable('webhook_deliveries').set({ lease_owner: null, lease_until: null }).where('id', '=', id).where('lease_owner', '=', this.owner).execute();
-  }
-
-  private async recovered(endpointId: string): Promise<void> {
-    await this.d.db.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', endpointId).where('failing_since', 'is not', null).execute();
-  }
-
-  /**
-   * A failure starts the endpoint's failing streak if none is running. A 410 disables the
-   * endpoint at once; so does a failure once the streak is 5 days old.
-   */
-  private async failing(endpointId: string, at: number, gone: boolean): Promise<void> {
-    await this.d.db.updateTable('webhook_endpoints').set({ failing_since: at }).where('id', '=', endpointId).where('failing_since', 'is', null).execute();
-    const ep = await this.d.db.selectFrom('webhook_endpoints').select(['enabled', 'failing_since']).where('id', '=', endpointId).executeTakeFirst();
-    if (!ep || ep.enabled !== 1) return;
-    const since = ep.failing_since ?? at;
-    if (!gone && at - since < FAILING_DISABLE_MICROS) return;
-    const disabled = await this.d.db
-      .updateTable('webhook_endpoints')
-      .set({ enabled: 0, updated: at })
-      .where('id', '=', endpointId)
-      .where('enabled', '=', 1)
-      .returning('id')
-      .executeTakeFirst();
-    if (!disabled) return;
-    await rescheduleEndpoint(this.d.db, endpointId, false, at);
-    const reason = gone ? 'gone' : 'failing';
-    this.log.warn({ endpoint: endpointId, reason }, 'webhook endpoint disabled');
-    await this.d.audit.record({ event: 'webhook.disabled', meta: DISABLE_META, details: { endpoint: endpointId, reason, failing_since: isoMicros(since) } });
   }
 }

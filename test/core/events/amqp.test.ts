@@ -1,17 +1,14 @@
 // Publishing to the machine's real RabbitMQ (events.md §4), on exchange and queue names of
 // this test's own. An outage is a TCP proxy of ours that is cut and restored.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AMQP_URL, TcpProxy, amqpConsumer, freshStore, makeEvents, someUser, waitFor, type TestStore } from './support.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AMQP_URL, TcpProxy, amqpConsumer, cleanupAfterEach, freshStore, makeEvents, someUser, waitFor, type TestStore } from './support.js';
 import { startApp } from '../../helpers/app.js';
 
 let s: TestStore;
-const cleanups: Array<() => Promise<unknown>> = [];
 beforeAll(async () => {
   s = await freshStore();
 });
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
+const cleanups = cleanupAfterEach();
 afterAll(async () => {
   await s?.close();
 });

@@ -5,19 +5,17 @@
 import http from 'node:http';
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { BY, OffsetClock, Receiver, freshStore, makeEvents, someUser, waitFor, type TestStore } from './support.js';
+import { BY, OffsetClock, Receiver, cleanupAfterEach, freshStore, makeEvents, someUser, waitFor, type TestStore } from './support.js';
 import type { Events } from '../../../src/core/events/index.js';
 import { RETRY_DELAYS_MS } from '../../../src/core/events/schedule.js';
 
 let s: TestStore;
-const cleanups: Array<() => Promise<unknown>> = [];
 beforeAll(async () => {
   s = await freshStore();
 });
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
+const cleanups = cleanupAfterEach(async () => {
   await s.db.deleteFrom('webhook_endpoints').execute();
   await s.db.deleteFrom('events').execute();
   await s.db.deleteFrom('audit_log').execute();

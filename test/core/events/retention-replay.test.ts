@@ -3,20 +3,18 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BY, OffsetClock, Receiver, freshStore, makeEvents, someUser, waitFor, type TestStore } from './support.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BY, OffsetClock, Receiver, cleanupAfterEach, freshStore, makeEvents, someUser, waitFor, type TestStore } from './support.js';
 import { isoMicros } from '../../../src/core/time.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DAY = 86_400_000;
 
 let s: TestStore;
-const cleanups: Array<() => Promise<unknown>> = [];
 beforeAll(async () => {
   s = await freshStore();
 });
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
+const cleanups = cleanupAfterEach(async () => {
   await s.db.deleteFrom('webhook_endpoints').execute();
   await s.db.deleteFrom('events').execute();
 });

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
 import amqp from 'amqplib';
 import pg from 'pg';
+import { afterEach } from 'vitest';
 import { Registry } from 'prom-client';
 import type { Kysely } from 'kysely';
 import { type Dialect, openStore } from '../../../src/store/db.js';
@@ -74,6 +75,19 @@ export async function freshStore(): Promise<TestStore> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Things to undo after each test (stop an Events, close a receiver), newest first; `then`
+ * runs after them (e.g. emptying tables).
+ */
+export function cleanupAfterEach(then?: () => Promise<unknown>): Array<() => Promise<unknown>> {
+  const list: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    while (list.length) await list.pop()!();
+    await then?.();
+  });
+  return list;
 }
 
 /** Real time plus an offset that tests move forward (never back). */
