@@ -122,6 +122,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
   if (kv.kind === 'memory') await core.revocation.loadDenylist();
 
   const closeResources = async () => {
+    await core.events.stop();
     await core.mailer.close();
     await kv!.close();
     await store.close();
@@ -144,6 +145,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     registerOps(app, ctx);
     for (const s of surfaces) await s.register(app, ctx);
     await app.ready();
+    core.events.start();
   } catch (err) {
     // A surface refusing its settings (e.g. a bad ACCOUNT_PICTURES_FILE) must not leave the
     // database or Redis open behind the error.

@@ -53,6 +53,13 @@ export interface Config {
   /** Where OAuth callbacks may send the browser; null = the origin of PUBLIC_URL (or of the listening address). */
   readonly oauthRedirectOrigins: readonly string[] | null;
   readonly oidcAllowHttp: boolean;
+  // events.md §6
+  readonly webhookAllowHttp: boolean;
+  readonly webhookAllowPrivate: boolean;
+  readonly eventRetentionDays: number;
+  readonly amqpUrl: string | null;
+  readonly amqpExchange: string;
+  readonly amqpLegacyQueue: string | null;
 }
 
 /** One OpenID Connect provider (social.md §1), in OIDC_PROVIDERS order. */
@@ -89,6 +96,7 @@ export const SETTINGS = [
   'V1_PASSWORD_RESET_URL', 'TRUSTED_ORIGINS', 'ACCOUNT_PICTURES_FILE', 'ACCOUNT_DEFAULT_PICTURE',
   'MFA_ISSUER', 'ADMIN_REQUIRE_MFA', 'WEBAUTHN_RP_ID', 'WEBAUTHN_ORIGINS', 'WEBAUTHN_RP_NAME',
   'OIDC_PROVIDERS', 'OAUTH_REDIRECT_ORIGINS', 'OIDC_ALLOW_HTTP',
+  'WEBHOOK_ALLOW_HTTP', 'WEBHOOK_ALLOW_PRIVATE', 'EVENT_RETENTION_DAYS', 'AMQP_URL', 'AMQP_EXCHANGE', 'AMQP_LEGACY_QUEUE',
 ] as const;
 
 /** The settings of one OpenID Connect provider, named after its id (social.md §1). */
@@ -193,6 +201,14 @@ function parseMfaIssuer(raw: string | undefined): string {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(raw)) throw new ConfigError('MFA_ISSUER', 'must not contain control characters');
   if ([...raw].length > 100) throw new ConfigError('MFA_ISSUER', 'must be at most 100 characters long');
+  return raw;
+}
+
+/** An AMQP exchange or queue name as RabbitMQ accepts it (letters, digits, - _ . :). */
+function amqpName(name: SettingName, raw: string): string {
+  if (!/^[A-Za-z0-9_.:-]{1,255}$/.test(raw) || raw.startsWith('amq.')) {
+    throw new ConfigError(name, `expected up to 255 letters, digits, '-', '_', '.' or ':' (not starting with amq.), got "${raw}"`);
+  }
   return raw;
 }
 
@@ -334,6 +350,11 @@ export function loadConfig(env: Env = process.env): Config {
     ? parseOrigins(redirectOriginsRaw, 'OAUTH_REDIRECT_ORIGINS')
     : publicUrl !== null ? [new URL(publicUrl).origin] : null;
 
+  const amqpRaw = read(env, 'AMQP_URL');
+  if (amqpRaw !== undefined) url('AMQP_URL', amqpRaw, ['amqp:', 'amqps:']);
+  const legacyQueueRaw = read(env, 'AMQP_LEGACY_QUEUE');
+  if (legacyQueueRaw !== undefined && amqpRaw === undefined) throw new ConfigError('AMQP_LEGACY_QUEUE', 'needs AMQP_URL');
+
   const config: Config = {
     env: mode,
     port: integer(env, 'PORT', 8000, 0, 65535),
@@ -375,6 +396,12 @@ export function loadConfig(env: Env = process.env): Config {
     oidcProviders: parseOidcProviders(env, oidcAllowHttp),
     oauthRedirectOrigins,
     oidcAllowHttp,
+    webhookAllowHttp: boolean(env, 'WEBHOOK_ALLOW_HTTP', false),
+    webhookAllowPrivate: boolean(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    eventRetentionDays: integer(env, 'EVENT_RETENTION_DAYS', 7, 1, 3650),
+    amqpUrl: amqpRaw ?? null,
+    amqpExchange: amqpName('AMQP_EXCHANGE', read(env, 'AMQP_EXCHANGE') ?? 'gatehouse.events'),
+    amqpLegacyQueue: legacyQueueRaw === undefined ? null : amqpName('AMQP_LEGACY_QUEUE', legacyQueueRaw),
   };
   const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!logLevels.includes(config.logLevel)) {

@@ -32,6 +32,7 @@ export interface AppContext
     | 'media'
     | 'profiles'
     | 'admin'
+    | 'events'
   > {
   readonly accounts: AccountReads;
   /** The lockout policy, to show a lock (admin); logins settle it themselves. */

@@ -107,6 +107,13 @@ const COMMANDS: Command[] = [
     help: async () => (await import('./cli/mail.js')).MAIL_USAGE,
     run: async (args) => (await import('./cli/mail.js')).mailCommand(args),
   },
+  {
+    name: 'events',
+    synopsis: 'events replay --since TS [--endpoint ID]',
+    summary: 'send the kept events since TS again (webhooks, and the broker)',
+    help: async () => (await import('./cli/events.js')).EVENTS_USAGE,
+    run: async (args) => (await import('./cli/events.js')).eventsCommand(args),
+  },
 ];
 
 const COMMAND_NAMES = COMMANDS.map((c) => c.name).join(', ');

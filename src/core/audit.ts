@@ -4,7 +4,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { nowMicros } from './time.js';
 
-export type AuditSurface = 'v1' | 'api-user' | 'account' | 'users' | 'user-account' | 'admin' | 'admin-api' | 'cli';
+/** `system`: what the service does on its own, with no request behind it (a webhook endpoint disabled by the worker). */
+export type AuditSurface = 'v1' | 'api-user' | 'account' | 'users' | 'user-account' | 'admin' | 'admin-api' | 'cli' | 'system';
 
 export interface AuditPerson { id: string; email: string | null; username: string | null }
 
@@ -27,6 +28,8 @@ export const AUDIT_EVENTS = [
   'passkey.add', 'passkey.remove', 'passkey.clone_suspected',
   // sign-in with OpenID Connect providers (social.md)
   'oauth.login', 'oauth.link', 'oauth.failure', 'oauth.unlink',
+  // webhooks (events.md §2, §3)
+  'admin.webhook.create', 'admin.webhook.update', 'admin.webhook.delete', 'admin.webhook.rotate', 'webhook.disabled',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

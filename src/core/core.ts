@@ -17,6 +17,7 @@ import { ApiUserTokens } from './api-user-tokens.js';
 import { Audit } from './audit.js';
 import { BrowserSessions, type SessionStore } from './browser-sessions.js';
 import { EmailTokens } from './email-tokens.js';
+import { Events } from './events/index.js';
 import { KnoxTokens } from './knox.js';
 import { Lockout } from './lockout.js';
 import { Login } from './login.js';
@@ -107,6 +108,8 @@ export interface Core {
   readonly userAccountTokens: UserAccountTokens;
   readonly actions: AccountActions;
   readonly admin: AdminCore;
+  /** The outbox, webhook endpoints, delivery worker and broker publisher (events.md). */
+  readonly events: Events;
 }
 
 export function createCore(i: CoreInputs): Core {
@@ -149,6 +152,7 @@ export function createCore(i: CoreInputs): Core {
     v1Auth: new V1Credentials(db, kv, accounts, knox, v1Keys),
     apiUserTokens: new ApiUserTokens(secrets, revocation),
     userAccountTokens: new UserAccountTokens(secrets, revocation),
+    events: new Events({ db, dialect: store.dialect, secrets, audit, config, registry: metrics.registry, log }),
     admin: new AdminCore({ db, dialect: store.dialect, accounts, lockout, profiles, audit, actions, mail: accountMail }),
   };
 }

@@ -19,6 +19,9 @@ export function registerOps(app: FastifyInstance, ctx: AppContext): void {
         ready = false;
       }
     }
+    // A configured broker is reported but never makes the service unready (events.md §4).
+    const broker = ctx.events.brokerStatus();
+    if (broker) checks.broker = broker.state === 'up' ? 'ok' : 'unavailable';
     return reply.code(ready ? 200 : 503).type('application/json').send(JSON.stringify({ status: ready ? 'ok' : 'unavailable', checks }));
   });
 

@@ -3,6 +3,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect } from './db.js';
 import { m003_mfa } from './migration-mfa.js';
+import { m006_events } from './migration-events.js';
 import { passkeysMigration } from './migration-passkeys.js';
 import { m005_oidc } from './migration-oidc.js';
 
@@ -185,6 +186,7 @@ const MIGRATIONS: Record<string, Builder> = {
   '003_mfa': m003_mfa,
   '004_passkeys': passkeysMigration,
   '005_oidc': m005_oidc,
+  '006_events': m006_events,
 };
 
 class CodeMigrations implements MigrationProvider {

@@ -216,6 +216,58 @@ export interface OauthLoginCodesTable {
   expires: number;
 }
 
+/** One recorded event (events.md §1); `body` is the envelope exactly as it is sent. */
+export interface EventsTable {
+  id: string; // evt_ + 26 characters, sortable by time
+  type: string;
+  occurred: number;
+  body: string;
+}
+
+export interface WebhookEndpointsTable {
+  id: string; // UUID
+  url: string;
+  events: string; // JSON array of types, or ["*"]
+  description: string;
+  enabled: number;
+  secret: string; // whsec_…, sealed with SecretKeys
+  previous_secret: string | null; // sealed; still signs until previous_secret_until (rotation)
+  previous_secret_until: number | null;
+  failing_since: number | null; // first failure since the last success
+  created: number;
+  updated: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string; // UUID
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  status: string; // pending | succeeded | failed
+  attempts: number;
+  next_attempt_at: number | null; // due time while pending
+  last_status_code: number | null;
+  last_error: string | null;
+  last_response: string | null; // first 1 KiB
+  lease_owner: string | null; // the worker that claimed it
+  lease_until: number | null;
+  created: number;
+  updated: number;
+}
+
+/** An event (or the seed-001 legacy message) waiting for the broker's confirm. */
+export interface EventPublicationsTable {
+  id: string; // UUID
+  event_id: string;
+  target: string; // exchange | legacy
+  body: string | null; // legacy body; null = the event's envelope
+  attempts: number;
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  created: number;
+}
+
 export interface Database {
   users: UsersTable;
   knox_tokens: KnoxTokensTable;
@@ -235,4 +287,8 @@ export interface Database {
   oauth_identities: OauthIdentitiesTable;
   oauth_states: OauthStatesTable;
   oauth_login_codes: OauthLoginCodesTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  event_publications: EventPublicationsTable;
 }
