@@ -4,7 +4,8 @@
 // behaved around its views: the order of the checks, the order of `Allow`, whether OPTIONS is
 // answered, and its words for 405, 415 and malformed bodies. This file does the rest once:
 // method dispatch (HEAD runs GET), 405 with `Allow`, OPTIONS, body reading, the surface's
-// 413/400/500/503 answers, and the OpenAPI description of each operation.
+// 413/400/500/503 answers, the one-segment rule of a wildcard path, and the OpenAPI description
+// of each operation.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { AppContext } from '../context.js';
 import type { SurfaceName } from '../config.js';
@@ -72,6 +73,13 @@ export interface RouteDecl<A> {
   extra?: Readonly<Record<string, unknown>>;
   /** Served but not documented (a spelling kept for old clients). */
   undocumented?: boolean;
+  /**
+   * The name of the trailing `*` of `paths`: a parameter of any length (a `:param` is capped by
+   * the router's maxParamLength) that must be one non-empty segment. Anything else there (empty,
+   * or more segments) is not this route: the app's 404, before any check. The docs show it as
+   * `{name}`; `call.params[name]` holds it.
+   */
+  wildcard?: string;
 }
 
 export interface Call<A> {
@@ -117,8 +125,8 @@ export interface Style<A> {
   allow: { order: readonly string[]; head: boolean; options: boolean };
   /** `Allow` on every answer of the route (DRF did), or only on 405 and OPTIONS. */
   allowOnEveryAnswer: boolean;
-  /** The OPTIONS answer; absent: OPTIONS is a method like any other (405 unless served). */
-  options?: (route: RouteDecl<A>, allow: string) => GenericReply;
+  /** The OPTIONS answer (`request` for what a CORS preflight asks); absent: OPTIONS is a method like any other (405 unless served). */
+  options?: (route: RouteDecl<A>, allow: string, request: FastifyRequest) => GenericReply;
   /** Run the checks before the body is buffered, up to the first that needs it (users). */
   checkBeforeBody?: boolean;
   /** Headers on every answer of the surface's routes. */
@@ -185,7 +193,7 @@ function mountRoute<A>(app: FastifyInstance, ctx: AppContext, style: Style<A>, r
     const method = request.method === 'HEAD' && route.methods.GET ? 'GET' : request.method;
     const state: RequestState<A> = {
       call: {
-        ctx, request, reply, route, auth: style.anonymous, body: undefined, params: (request.params ?? {}) as Record<string, string>,
+        ctx, request, reply, route, auth: style.anonymous, body: undefined, params: paramsOf(route, request),
         op: route.methods[method as Method], method, bodyAvailable: false, bodyRead: false,
       },
       resumeAt: 0,
@@ -223,7 +231,7 @@ function mountRoute<A>(app: FastifyInstance, ctx: AppContext, style: Style<A>, r
   };
 
   const methodStage = (call: StageCall<A>): StageResult => {
-    if (call.request.method === 'OPTIONS' && style.options) return withAllow(style.options(route, allow), allow);
+    if (call.request.method === 'OPTIONS' && style.options) return withAllow(style.options(route, allow, call.request), allow);
     if (!call.op) return withAllow(style.words.methodNotAllowed(call.request.method, allow), allow);
     return undefined;
   };
@@ -242,6 +250,7 @@ function mountRoute<A>(app: FastifyInstance, ctx: AppContext, style: Style<A>, r
 
   // Checks that need no body run before Fastify buffers it (up to 16 MiB), when the style asks.
   const onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (outsideWildcard(route, request)) return undefined;
     const state = begin(request, reply);
     if (!style.checkBeforeBody) return undefined;
     const early = await runChecks(state, false);
@@ -252,6 +261,10 @@ function mountRoute<A>(app: FastifyInstance, ctx: AppContext, style: Style<A>, r
   };
 
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    if (outsideWildcard(route, request)) {
+      reply.callNotFound();
+      return reply;
+    }
     const state = states.get(request) ?? begin(request, reply);
     if (state.stopped) return reply;
     const stop = await runChecks(state, true);
@@ -282,12 +295,37 @@ function mountRoute<A>(app: FastifyInstance, ctx: AppContext, style: Style<A>, r
       app.route({
         method, url, onRequest, handler, errorHandler, exposeHeadRoute: false,
         schema: documented ? operationSchema(style, route, method, op) : { hide: true },
+        // The docs name the wildcard like any path parameter.
+        ...(documented && route.wildcard ? { config: { swaggerTransform: ({ schema }) => ({ schema, url: documentedPath(route) }) } } : {}),
       });
     }
     // HEAD, OPTIONS and the methods the route does not serve reach the same checks (405 after
     // authentication where the style says so); they are not documented.
     app.route({ method: [...others], url, onRequest, handler, errorHandler, exposeHeadRoute: false, schema: { hide: true } });
   });
+}
+
+/** Path parameters; a wildcard's `*` under the route's name for it. */
+function paramsOf<A>(route: RouteDecl<A>, request: FastifyRequest): Record<string, string> {
+  const params = { ...((request.params ?? {}) as Record<string, string>) };
+  if (route.wildcard) {
+    params[route.wildcard] = params['*'] ?? '';
+    delete params['*'];
+  }
+  return params;
+}
+
+/** The wildcard holds no segment or several: the request is not for this route. */
+function outsideWildcard<A>(route: RouteDecl<A>, request: FastifyRequest): boolean {
+  if (!route.wildcard) return false;
+  const value = (request.params as Record<string, string | undefined>)['*'] ?? '';
+  return value === '' || value.includes('/');
+}
+
+/** The first path, its wildcard written as a named parameter. */
+function documentedPath<A>(route: RouteDecl<A>): string {
+  const path = route.paths[0];
+  return route.wildcard ? path.replace(/\*$/, ':' + route.wildcard) : path;
 }
 
 function withAllow(reply: GenericReply, allow: string): GenericReply {
@@ -336,7 +374,7 @@ function operationSchema<A>(style: Style<A>, route: RouteDecl<A>, method: Method
     response: responsesOf(op.responses),
   };
   if (op.description) schema.description = op.description;
-  const params = pathParams(route.paths[0]);
+  const params = pathParams(documentedPath(route));
   if (params.length) {
     schema.params = { type: 'object', properties: Object.fromEntries(params.map((p) => [p, { type: 'string' }])), required: params };
   }

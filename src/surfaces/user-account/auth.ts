@@ -6,10 +6,12 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { User } from '../../core/accounts.js';
 import { safeEqual } from '../../core/secrets.js';
+import type { GenericReply } from '../../http/surface.js';
 import { decodeAccessToken, pyInt, type Claims } from './jwt-decode.js';
-import { ACCESS_COOKIE, msg, type Outcome } from './reply.js';
+import { ACCESS_COOKIE, msg } from './words.js';
 
-export interface Authenticated {
+/** An access token that passed every check of §2 on this request, and its user. */
+export interface VerifiedToken {
   user: User;
   claims: Claims;
   jti: string | null;
@@ -17,7 +19,7 @@ export interface Authenticated {
 }
 
 /** `none`: no token was presented (only possible when the route's token is optional). */
-export type AuthResult = { kind: 'ok'; auth: Authenticated } | { kind: 'none' } | { kind: 'error'; outcome: Outcome };
+export type TokenReading = { kind: 'ok'; token: VerifiedToken } | { kind: 'none' } | { kind: 'error'; answer: GenericReply };
 
 const BEARER_EXPECTED = "Expected 'Authorization: Bearer <JWT>'";
 const MISSING_HEADER = 'Missing Authorization Header';
@@ -40,7 +42,7 @@ const PY_WS_EDGES = /^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/gu;
 // eslint-disable-next-line no-control-regex -- as above
 const PY_COMMA = /,[\s\u001c-\u001f\u0085]*/u;
 
-type Found = { token: Buffer; csrf: string | null } | { missing: string } | { outcome: Outcome };
+type Found = { token: Buffer; csrf: string | null } | { missing: string } | { answer: GenericReply };
 
 /** _decode_jwt_from_headers: strip, split on commas, exactly one `Bearer …` field of two words. */
 function fromHeader(request: FastifyRequest): Found {
@@ -51,7 +53,7 @@ function fromHeader(request: FastifyRequest): Found {
   const fields = value.split(PY_COMMA).filter((f) => f.replace(PY_WS_EDGES, '').split(PY_WS)[0] === 'Bearer');
   if (fields.length !== 1) return { missing: MISSING_BEARER };
   const parts = fields[0].replace(PY_WS_EDGES, '').split(PY_WS);
-  if (parts.length !== 2) return { outcome: BAD_HEADER };
+  if (parts.length !== 2) return { answer: BAD_HEADER };
   return { token: Buffer.from(parts[1], 'utf8'), csrf: null };
 }
 
@@ -63,7 +65,7 @@ function fromCookie(request: FastifyRequest): Found {
   if (CSRF_METHODS.has(request.method)) {
     const header = request.headers['x-csrf-token'];
     csrf = (Array.isArray(header) ? header[0] : header) ?? null;
-    if (!csrf) return { outcome: MISSING_CSRF };
+    if (!csrf) return { answer: MISSING_CSRF };
   }
   // Werkzeug decoded cookie values as UTF-8 (bad bytes replaced) before PyJWT re-encoded them.
   return { token: Buffer.from(Buffer.from(value, 'latin1').toString('utf8'), 'utf8'), csrf };
@@ -73,7 +75,7 @@ function fromCookie(request: FastifyRequest): Found {
  * The first value of a cookie, as sent (no URL-decoding: the original did none), with
  * surrounding quotes removed.
  */
-export function rawCookie(header: string | undefined, name: string): string | null {
+function rawCookie(header: string | undefined, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
@@ -84,47 +86,43 @@ export function rawCookie(header: string | undefined, name: string): string | nu
   return null;
 }
 
-export class TokenReader {
-  constructor(private readonly ctx: AppContext, private readonly key: Buffer) {}
-
-  /** `optional`: no token at all is `none` instead of the 401 "Missing JWT …". */
-  async read(request: FastifyRequest, optional: boolean): Promise<AuthResult> {
-    const header = fromHeader(request);
-    const found = 'missing' in header ? fromCookie(request) : header;
-    if ('outcome' in found) return { kind: 'error', outcome: found.outcome };
-    if ('missing' in found) {
-      if (optional) return { kind: 'none' };
-      const detail = `${(header as { missing: string }).missing}; ${found.missing}`;
-      return { kind: 'error', outcome: msg(401, `Missing JWT in headers or cookies (${detail})`) };
-    }
-    return this.verify(found.token, found.csrf);
+/** The request's access token, read and checked; `optional`: no token at all is `none` instead of the 401 "Missing JWT …". */
+export async function readAccessToken(ctx: AppContext, request: FastifyRequest, optional: boolean): Promise<TokenReading> {
+  const header = fromHeader(request);
+  const found = 'missing' in header ? fromCookie(request) : header;
+  if ('answer' in found) return { kind: 'error', answer: found.answer };
+  if ('missing' in found) {
+    if (optional) return { kind: 'none' };
+    const detail = `${(header as { missing: string }).missing}; ${found.missing}`;
+    return { kind: 'error', answer: msg(401, `Missing JWT in headers or cookies (${detail})`) };
   }
+  return verify(ctx, found.token, found.csrf);
+}
 
-  private async verify(token: Buffer, csrf: string | null): Promise<AuthResult> {
-    const decoded = decodeAccessToken(token, this.key, Date.now() / 1000);
-    if (!decoded.ok) return { kind: 'error', outcome: msg(422, decoded.reason) };
-    const { claims } = decoded;
-    const early = postDecodeChecks(claims, csrf) ?? (decoded.expired ? EXPIRED : null);
-    if (early) return { kind: 'error', outcome: early };
-    if ((claims.type ?? 'access') === 'refresh') return { kind: 'error', outcome: REFRESH_NOT_ALLOWED };
+async function verify(ctx: AppContext, token: Buffer, csrf: string | null): Promise<TokenReading> {
+  const decoded = decodeAccessToken(token, ctx.userAccountTokens.key, Date.now() / 1000);
+  if (!decoded.ok) return { kind: 'error', answer: msg(422, decoded.reason) };
+  const { claims } = decoded;
+  const early = postDecodeChecks(claims, csrf) ?? (decoded.expired ? EXPIRED : null);
+  if (early) return { kind: 'error', answer: early };
+  if ((claims.type ?? 'access') === 'refresh') return { kind: 'error', answer: REFRESH_NOT_ALLOWED };
 
-    const jti = typeof claims.jti === 'string' ? claims.jti : null;
-    if (jti !== null && (await this.ctx.userAccountTokens.isRevoked(jti))) return { kind: 'error', outcome: REVOKED };
-    const user = await this.loadUser(claims.sub);
-    if (!user) return { kind: 'error', outcome: msg(401, `Error loading the user ${pyStr(claims.sub)}`) };
-    const exp = 'exp' in claims ? pyInt(claims.exp) : null;
-    return { kind: 'ok', auth: { user, claims, jti, exp } };
-  }
+  const jti = typeof claims.jti === 'string' ? claims.jti : null;
+  if (jti !== null && (await ctx.userAccountTokens.isRevoked(jti))) return { kind: 'error', answer: REVOKED };
+  const user = await loadUser(ctx, claims.sub);
+  if (!user) return { kind: 'error', answer: msg(401, `Error loading the user ${pyStr(claims.sub)}`) };
+  const exp = 'exp' in claims ? pyInt(claims.exp) : null;
+  return { kind: 'ok', token: { user, claims, jti, exp } };
+}
 
-  private async loadUser(sub: unknown): Promise<User | null> {
-    if (typeof sub !== 'number' || !Number.isSafeInteger(sub)) return null;
-    const user = await this.ctx.accounts.byNumber(sub);
-    return user && user.is_active === 1 ? user : null;
-  }
+async function loadUser(ctx: AppContext, sub: unknown): Promise<User | null> {
+  if (typeof sub !== 'number' || !Number.isSafeInteger(sub)) return null;
+  const user = await ctx.accounts.byNumber(sub);
+  return user && user.is_active === 1 ? user : null;
 }
 
 /** What flask-jwt-extended checked after PyJWT: the identity claim, then the CSRF pair. */
-function postDecodeChecks(claims: Claims, csrf: string | null): Outcome | null {
+function postDecodeChecks(claims: Claims, csrf: string | null): GenericReply | null {
   if (!('sub' in claims)) return msg(422, 'Missing claim: sub');
   if (csrf === null) return null;
   if (!('csrf' in claims)) return msg(422, 'Missing claim: csrf');

@@ -4,12 +4,13 @@
 import type { FastifyRequest } from 'fastify';
 import { isJsonType, mediaType, rawBody } from '../../http/body.js';
 import { charLength, isPlainObject } from '../../http/fields.js';
+import type { GenericReply } from '../../http/surface.js';
 import { detectEncoding } from './py-codecs.js';
-import { INVALID_JSON, UNSUPPORTED_MEDIA_TYPE, msg, type Outcome } from './reply.js';
+import { INVALID_JSON, UNSUPPORTED_MEDIA_TYPE, msg } from './words.js';
 
-export type Body = Record<string, unknown>;
+type JsonObject = Record<string, unknown>;
 
-export interface FieldSpec {
+export interface FieldRule {
   name: string;
   /** Absent or null fails "required"; false lets both through as null. */
   required: boolean;
@@ -44,35 +45,35 @@ const DECODERS: Record<string, TextDecoder> = {
  * The body as Flask's get_json() read it: UTF-8 (or UTF-16 by its BOM or zero bytes), then
  * JSON, which must be an object. UTF-32, rare as it is, is refused as not decodable.
  */
-export function readObject(request: FastifyRequest): { ok: true; body: Body } | { ok: false; outcome: Outcome } {
-  if (!isJsonType(mediaType(request))) return { ok: false, outcome: UNSUPPORTED_MEDIA_TYPE };
+export function readFlaskJson(request: FastifyRequest): { ok: true; body: JsonObject } | { ok: false; answer: GenericReply } {
+  if (!isJsonType(mediaType(request))) return { ok: false, answer: UNSUPPORTED_MEDIA_TYPE };
   const bytes = rawBody(request);
   let enc = detectEncoding(bytes);
   if (enc === 'utf-16' && bytes[0] === 0xfe) enc = 'utf-16-be';
   const decoder = DECODERS[enc];
-  if (!decoder) return { ok: false, outcome: INVALID_JSON };
+  if (!decoder) return { ok: false, answer: INVALID_JSON };
   try {
     const value: unknown = JSON.parse(decoder.decode(bytes));
-    return isPlainObject(value) ? { ok: true, body: value } : { ok: false, outcome: INVALID_JSON };
+    return isPlainObject(value) ? { ok: true, body: value } : { ok: false, answer: INVALID_JSON };
   } catch {
-    return { ok: false, outcome: INVALID_JSON };
+    return { ok: false, answer: INVALID_JSON };
   }
 }
 
 /** Checks `specs` in order; the values come back as strings, or null for an absent optional field. */
-export function checkFields(body: Body, specs: readonly FieldSpec[]): { ok: true; values: Record<string, string | null> } | { ok: false; outcome: Outcome } {
+export function checkFields(body: JsonObject, specs: readonly FieldRule[]): { ok: true; values: Record<string, string | null> } | { ok: false; answer: GenericReply } {
   const values: Record<string, string | null> = {};
   for (const spec of specs) {
     const raw = Object.prototype.hasOwnProperty.call(body, spec.name) ? body[spec.name] : undefined;
     const absent = raw === undefined || raw === null || (spec.emptyIsAbsent === true && raw === '');
     if (absent) {
-      if (spec.required) return { ok: false, outcome: msg(400, `${spec.name} is required`) };
+      if (spec.required) return { ok: false, answer: msg(400, `${spec.name} is required`) };
       values[spec.name] = null;
       continue;
     }
-    if (typeof raw !== 'string') return { ok: false, outcome: msg(400, `${spec.name} must be a string`) };
-    if (spec.max !== undefined && charLength(raw) > spec.max) return { ok: false, outcome: msg(400, `${spec.name} is too long`) };
-    if (spec.stored && UNSTORABLE.test(raw)) return { ok: false, outcome: msg(400, `${spec.name} contains invalid characters`) };
+    if (typeof raw !== 'string') return { ok: false, answer: msg(400, `${spec.name} must be a string`) };
+    if (spec.max !== undefined && charLength(raw) > spec.max) return { ok: false, answer: msg(400, `${spec.name} is too long`) };
+    if (spec.stored && UNSTORABLE.test(raw)) return { ok: false, answer: msg(400, `${spec.name} contains invalid characters`) };
     values[spec.name] = raw;
   }
   return { ok: true, values };

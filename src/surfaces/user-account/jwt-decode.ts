@@ -53,7 +53,7 @@ function jsonObject(bytes: Buffer, part: 'header' | 'payload'): Claims | string 
   return r.value as Claims;
 }
 
-export function hs256(data: Uint8Array, key: Buffer): Buffer {
+function hs256(data: Uint8Array, key: Buffer): Buffer {
   return createHmac('sha256', key).update(data).digest();
 }
 

@@ -63,7 +63,7 @@ const isCont = (x: number | undefined): boolean => x !== undefined && (x & 0xc0)
  * "invalid continuation byte", "unexpected end of data"). 'surrogatepass' lets an encoded
  * surrogate (ED A0..BF 80..BF) through.
  */
-export function decodeUtf8(b: Uint8Array): Decoded {
+function decodeUtf8(b: Uint8Array): Decoded {
   const out: number[] = [];
   let i = 0;
   while (i < b.length) {

@@ -3,7 +3,7 @@
 // `{"new_pwd": …}` to its own URL and shows the answer's `msg`. Everything inline carries a
 // per-response nonce; the CSP allows nothing else.
 import { randomBytes } from 'node:crypto';
-import type { Outcome } from './reply.js';
+import type { GenericReply } from '../../http/surface.js';
 
 function headers(nonce: string): Record<string, string> {
   return {
@@ -74,12 +74,12 @@ const FORM = `<h1>Reset your password</h1>
 </form>
 <p id="message" role="status"></p>`;
 
-export function resetFormPage(): Outcome {
+export function resetFormPage(): GenericReply {
   const nonce = randomBytes(16).toString('base64');
   return { status: 200, html: page(nonce, 'Reset your password', FORM, true), headers: headers(nonce) };
 }
 
-export function wrongTokenPage(): Outcome {
+export function wrongTokenPage(): GenericReply {
   const nonce = randomBytes(16).toString('base64');
   const body = '<h1>Wrong token</h1><p>This link is invalid, has expired or was already used. Please ask for a new one.</p>';
   return { status: 400, html: page(nonce, 'Wrong token', body, false), headers: headers(nonce) };
