@@ -1,15 +1,23 @@
 // Django-style CSRF for the browser surfaces (users.md §1.3; the admin UI uses the same rules):
 // an Origin check, then the `csrftoken` cookie against the X-CSRFToken header or the
-// `csrfmiddlewaretoken` form field, compared in constant time.
+// `csrfmiddlewaretoken` form field, compared in constant time. `csrfStage` is the one check
+// both surfaces run as a route stage.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { randomAlnum, safeEqual } from '../core/secrets.js';
+import { mediaType, parseForm, parseMultipart, rawBody } from './body.js';
+import { isPlainObject } from './fields.js';
 import { requestOrigin, setCookie } from './request.js';
+import { DEFER, type Stage, type StageCall } from './route.js';
+import type { GenericReply } from './surface.js';
 
 export const CSRF_COOKIE = 'csrftoken';
 export const CSRF_HEADER = 'x-csrftoken';
 export const CSRF_FORM_FIELD = 'csrfmiddlewaretoken';
 const CSRF_MAX_AGE = 31_449_600; // one year, Django's CSRF_COOKIE_AGE
+const TOKEN_MISSING = 'CSRF token missing.';
+const FORM = 'application/x-www-form-urlencoded';
+const MULTIPART = 'multipart/form-data';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function isUnsafeMethod(method: string): boolean {
@@ -44,6 +52,35 @@ export function csrfFailure(request: FastifyRequest, config: Pick<Config, 'trust
   if (!cookie) return 'CSRF cookie not set.';
   const header = request.headers[CSRF_HEADER];
   const given = typeof header === 'string' ? header : formToken;
-  if (given === undefined || given === '') return 'CSRF token missing.';
+  if (given === undefined || given === '') return TOKEN_MISSING;
   return safeEqual(given, cookie) ? null : 'CSRF token incorrect.';
+}
+
+/**
+ * The check of users.md §1.3 on unsafe methods; `refuse` words the 403. Without the header, a
+ * form or multipart body may carry the token: before the body is buffered the stage waits for
+ * it (DEFER); once it is there the stage reads the field, from the body the route already
+ * parsed or by parsing it once itself (kept in `call.body` for the view).
+ */
+export function csrfStage<A>(refuse: (reason: string) => GenericReply): Stage<A> {
+  return async (call) => {
+    const { request, ctx } = call;
+    if (!isUnsafeMethod(request.method)) return undefined;
+    const early = csrfFailure(request, ctx.config);
+    const type = mediaType(request);
+    if (early !== TOKEN_MISSING || (type !== FORM && type !== MULTIPART)) return early === null ? undefined : refuse(early);
+    if (!call.bodyAvailable) return DEFER;
+    const late = csrfFailure(request, ctx.config, await formToken(call, type));
+    return late === null ? undefined : refuse(late);
+  };
+}
+
+async function formToken<A>(call: StageCall<A>, type: string): Promise<string | undefined> {
+  if (!call.bodyRead) {
+    const parsed = type === FORM ? { kind: 'form' as const, fields: parseForm(rawBody(call.request)) } : await parseMultipart(call.request.headers['content-type'] ?? '', rawBody(call.request));
+    call.body = parsed.kind === 'form' || parsed.kind === 'multipart' ? parsed.fields : undefined;
+    call.bodyRead = true;
+  }
+  const value = isPlainObject(call.body) ? call.body[CSRF_FORM_FIELD] : undefined;
+  return typeof value === 'string' ? value : undefined;
 }

@@ -4,10 +4,11 @@ import type { AuditEventName } from '../audit.js';
 import type { AdminDeps } from './deps.js';
 import { type User, type UserPatch, ciKey, person } from '../accounts.js';
 import { isoOrNull } from '../time.js';
-import { type Actor, type Changes, FORBIDDEN, GONE, type Outcome, guard, invalid } from './outcomes.js';
+import { type Actor, type Changes, FORBIDDEN, GONE, type AdminOutcome, guard, invalid } from './outcomes.js';
 import { MESSAGES, countsAsSuperuser, isStaff, isSuperuser, mayTouch } from './permissions.js';
 import { SerialLock } from './serial-lock.js';
-import { EDIT_KEYS, EDIT_MESSAGES, type FieldErrors, type FlagKey, type TextKey, type UserEdit, checkEdit, orderErrors } from './user-edit.js';
+import { type FormErrors, orderErrors } from '../django-forms.js';
+import { EDIT_KEYS, EDIT_MESSAGES, type FlagKey, type TextKey, type UserEdit, checkEdit } from './user-edit.js';
 
 export type ResetMailOutcome = { status: 'sent' } | { status: 'no_email' } | { status: 'limited'; retryAfterSec: number };
 
@@ -24,7 +25,7 @@ export class AdminUserActions {
   }
 
   /** Saves an edit (§2.5). `known` carries type errors found while reading the input. */
-  async update(actor: Actor, target: User, input: UserEdit, known: FieldErrors = {}): Promise<Outcome<{ user: User }>> {
+  async update(actor: Actor, target: User, input: UserEdit, known: FormErrors = {}): Promise<AdminOutcome<{ user: User }>> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
     if ('is_superuser' in input && !isSuperuser(actor.user)) return FORBIDDEN;
     const { edit, errors } = checkEdit(input, known);
@@ -52,14 +53,14 @@ export class AdminUserActions {
   }
 
   /** §2.6: new password, every session and token ended, reset tokens voided, a notice mailed. */
-  async setPassword(actor: Actor, target: User, password: string): Promise<Outcome> {
+  async setPassword(actor: Actor, target: User, password: string): Promise<AdminOutcome> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
     await this.ctx.actions.changePassword(target, password, { meta: actor.meta, actor: person(actor.user), endSessions: 'all', notify: true, event: 'admin.user.password' });
     return { ok: true };
   }
 
   /** Clears the failure streak and any lock (v1.md §0.7). */
-  async unlock(actor: Actor, target: User): Promise<Outcome> {
+  async unlock(actor: Actor, target: User): Promise<AdminOutcome> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
     const streak = this.ctx.lockout.currentStreak(target);
     const lockedUntil = this.ctx.lockout.lockedUntil(target);
@@ -72,7 +73,7 @@ export class AdminUserActions {
   }
 
   /** Ends every session and token of the user, none spared (v1.md §0.8). */
-  async revokeSessions(actor: Actor, target: User): Promise<Outcome> {
+  async revokeSessions(actor: Actor, target: User): Promise<AdminOutcome> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
     await this.ctx.actions.endAllSessions(target, { meta: actor.meta, actor: person(actor.user), event: 'admin.user.revoke' });
     return { ok: true };
@@ -89,7 +90,7 @@ export class AdminUserActions {
   }
 
   /** Deletes the user and what hangs on it (v1.md §0.9). */
-  async remove(actor: Actor, target: User): Promise<Outcome> {
+  async remove(actor: Actor, target: User): Promise<AdminOutcome> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
     if (actor.user.number === target.number) return guard(MESSAGES.ownAccount);
     return this.lock.run(async () => {
@@ -134,8 +135,8 @@ export class AdminUserActions {
   }
 
   /** "Already exists" for an email or username another account holds (case-insensitive). */
-  private async uniquenessErrors(user: User, edit: UserEdit): Promise<FieldErrors | null> {
-    const errors: FieldErrors = {};
+  private async uniquenessErrors(user: User, edit: UserEdit): Promise<FormErrors | null> {
+    const errors: FormErrors = {};
     if (edit.email && (await this.ctx.accounts.emailTaken(edit.email, user.number))) errors.email = [EDIT_MESSAGES.emailTaken];
     if (edit.username && (await this.ctx.accounts.usernameTaken(edit.username, user.number))) errors.username = [EDIT_MESSAGES.usernameTaken];
     return Object.keys(errors).length ? errors : null;

@@ -5,7 +5,7 @@ import { parseIsoMicros } from '../../../core/time.js';
 import type { GenericReply } from '../../../http/surface.js';
 import { type AuditFilters, isUuid } from '../../../core/admin/queries.js';
 import { auditJson } from '../service/shapes.js';
-import type { FieldErrors } from '../../../core/admin/user-edit.js';
+import type { FormErrors } from '../../../core/django-forms.js';
 import { pageBody, pageExists, pageRequest, queryParam } from './paging.js';
 import type { ApiHandler, ApiRoute } from './pipeline.js';
 import { API, fieldErrors, ok } from './replies.js';
@@ -16,7 +16,7 @@ const BAD_TIME = 'Datetime has wrong format. Use one of these formats instead: Y
 /** Filters from the query; every bad one is reported, in the order of the spec. */
 function auditFilters(request: FastifyRequest): { ok: true; filters: AuditFilters } | { ok: false; reply: GenericReply } {
   const filters: AuditFilters = {};
-  const errors: FieldErrors = {};
+  const errors: FormErrors = {};
   const event = queryParam(request, 'event')?.trim();
   if (event) filters.event = event;
   for (const [name, key] of [['user', 'userId'], ['actor', 'actorId']] as const) {

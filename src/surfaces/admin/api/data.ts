@@ -6,8 +6,9 @@ import { parseBody, pythonTypeName } from '../../../http/body.js';
 import { DRF_WORDS, isPlainObject } from '../../../http/fields.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { ProfileFields } from '../../../core/profiles.js';
-import { PASSWORD_MESSAGES, passwordProblem } from '../../../core/admin/password-edit.js';
-import { FLAG_KEYS, type FieldErrors, TEXT_KEYS, type UserEdit } from '../../../core/admin/user-edit.js';
+import { passwordProblem } from '../../../core/admin/password-edit.js';
+import { FLAG_KEYS, TEXT_KEYS, type UserEdit } from '../../../core/admin/user-edit.js';
+import { FORM_WORDS, type FormErrors } from '../../../core/django-forms.js';
 import { API_HEADERS, badRequest, fieldErrors } from './replies.js';
 
 export type Data = Record<string, unknown>;
@@ -62,9 +63,9 @@ function bool(value: unknown): boolean | null {
 }
 
 /** PATCH /users/<id>/: the editable fields present; other keys are ignored. */
-export function userEditFrom(data: Data): { input: UserEdit; known: FieldErrors } {
+export function userEditFrom(data: Data): { input: UserEdit; known: FormErrors } {
   const input: UserEdit = {};
-  const known: FieldErrors = {};
+  const known: FormErrors = {};
   for (const key of TEXT_KEYS) {
     if (!has(data, key)) continue;
     const raw = data[key];
@@ -89,8 +90,8 @@ export function userEditFrom(data: Data): { input: UserEdit; known: FieldErrors 
 }
 
 /** POST /users/<id>/password/: `{"password": "…"}`, 8 to 128 characters, not trimmed. */
-export function passwordFrom(data: Data): { ok: true; password: string } | { ok: false; errors: FieldErrors } {
-  if (!has(data, 'password')) return { ok: false, errors: { password: [PASSWORD_MESSAGES.required] } };
+export function passwordFrom(data: Data): { ok: true; password: string } | { ok: false; errors: FormErrors } {
+  if (!has(data, 'password')) return { ok: false, errors: { password: [FORM_WORDS.required] } };
   const raw = data.password;
   if (raw === null) return { ok: false, errors: { password: [DRF_WORDS.null('password')] } };
   const t = text(raw);
@@ -100,9 +101,9 @@ export function passwordFrom(data: Data): { ok: true; password: string } | { ok:
 }
 
 /** PATCH /profiles/<kind>/<id>/: `bio` and `instagram`. */
-export function profileEditFrom(data: Data): { input: ProfileFields; known: FieldErrors } {
+export function profileEditFrom(data: Data): { input: ProfileFields; known: FormErrors } {
   const input: ProfileFields = {};
-  const known: FieldErrors = {};
+  const known: FormErrors = {};
   for (const key of ['bio', 'instagram'] as const) {
     if (!has(data, key)) continue;
     const raw = data[key];

@@ -3,7 +3,7 @@
 import type { GenericReply } from '../../../http/surface.js';
 import { throttleMessage } from '../../../core/throttle.js';
 import type { V1AuthError } from '../../../core/v1-credentials.js';
-import type { FieldErrors } from '../../../core/admin/user-edit.js';
+import type { FormErrors } from '../../../core/django-forms.js';
 
 export const API_HEADERS = Object.freeze({ 'Cache-Control': 'no-store' });
 
@@ -47,7 +47,7 @@ export function tooSoon(detail: string, retryAfterSec: number): GenericReply {
   return { status: 429, body: { detail }, headers: { ...API_HEADERS, 'Retry-After': String(retryAfterSec) } };
 }
 
-export function fieldErrors(errors: FieldErrors): GenericReply {
+export function fieldErrors(errors: FormErrors): GenericReply {
   return { status: 400, body: errors, headers: API_HEADERS };
 }
 

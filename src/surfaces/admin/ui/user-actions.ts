@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { User } from '../../../core/accounts.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
-import type { Outcome } from '../../../core/admin/outcomes.js';
+import type { AdminOutcome } from '../../../core/admin/outcomes.js';
 import { checkPasswordPair } from '../../../core/admin/password-edit.js';
 import { mayTouch } from '../../../core/admin/permissions.js';
 import { type FormErrors, textField } from './forms.js';
@@ -31,7 +31,7 @@ function detailPath(user: User): string {
 }
 
 /** An action's outcome as the UI answers it. */
-function afterAction(call: StaffCall, user: User, r: Outcome, done: NoticeCode, whereTo = detailPath(user)): GenericReply {
+function afterAction(call: StaffCall, user: User, r: AdminOutcome, done: NoticeCode, whereTo = detailPath(user)): GenericReply {
   if (r.ok) return call.redirect(whereTo, done);
   if (r.kind === 'forbidden') return UI.permissionDenied;
   if (r.kind === 'guard') return call.redirect(detailPath(user), guardNotice(r.message));
