@@ -15,7 +15,7 @@ export const FORM_WORDS = {
 } as const;
 
 /** Django's MaxLengthValidator message; lengths count characters (code points), as Python's len(). */
-export function maxLengthMessage(max: number, length: number): string {
+function maxLengthMessage(max: number, length: number): string {
   return `Ensure this value has at most ${max} characters (it has ${length}).`;
 }
 

@@ -11,16 +11,16 @@ import { requestOrigin, setCookie } from './request.js';
 import { DEFER, type Stage, type StageCall } from './route.js';
 import type { GenericReply } from './surface.js';
 
-export const CSRF_COOKIE = 'csrftoken';
-export const CSRF_HEADER = 'x-csrftoken';
-export const CSRF_FORM_FIELD = 'csrfmiddlewaretoken';
+const CSRF_COOKIE = 'csrftoken';
+const CSRF_HEADER = 'x-csrftoken';
+const CSRF_FORM_FIELD = 'csrfmiddlewaretoken';
 const CSRF_MAX_AGE = 31_449_600; // one year, Django's CSRF_COOKIE_AGE
 const TOKEN_MISSING = 'CSRF token missing.';
 const FORM = 'application/x-www-form-urlencoded';
 const MULTIPART = 'multipart/form-data';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-export function isUnsafeMethod(method: string): boolean {
+function isUnsafeMethod(method: string): boolean {
   return UNSAFE.has(method.toUpperCase());
 }
 
@@ -43,7 +43,7 @@ export function setCsrfCookie(reply: FastifyReply, config: Pick<Config, 'publicU
  * The failure reason of users.md §1.3, or null when the request passes. `formToken` is the
  * `csrfmiddlewaretoken` field of an already parsed form body, when the caller has one.
  */
-export function csrfFailure(request: FastifyRequest, config: Pick<Config, 'trustedOrigins'>, formToken?: string): string | null {
+function csrfFailure(request: FastifyRequest, config: Pick<Config, 'trustedOrigins'>, formToken?: string): string | null {
   const origin = request.headers.origin;
   if (origin !== undefined && origin !== requestOrigin(request) && !config.trustedOrigins.includes(origin)) {
     return `Origin checking failed - ${origin} does not match any trusted origins.`;

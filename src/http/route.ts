@@ -375,6 +375,8 @@ function responsesOf(docs: Record<number, ResponseDoc>): Record<string, unknown>
     if (doc.headers) entry.headers = Object.fromEntries(Object.entries(doc.headers).map(([k, h]) => [k, { ...h.schema, description: h.description }]));
     if (doc.schema) entry.content = { [doc.contentType ?? 'application/json']: { schema: doc.schema } };
     else if (doc.contentType) entry.content = { [doc.contentType]: { schema: { type: 'string' } } };
+    // An answer without a body: @fastify/swagger lists no content for a `null` schema.
+    else entry.type = 'null';
     out[status] = entry;
   }
   return out;

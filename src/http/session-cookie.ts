@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { type Session, type SessionSlots, hasSlots, remainingSeconds } from '../core/browser-sessions.js';
 import { clearCookie, setCookie } from './request.js';
 
-export const SESSION_COOKIE = 'sessionid';
+const SESSION_COOKIE = 'sessionid';
 
 export function sessionCookieValue(request: FastifyRequest): string | undefined {
   return request.cookies?.[SESSION_COOKIE];

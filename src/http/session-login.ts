@@ -23,7 +23,7 @@ export interface LoggedIn {
  * every request that carries it). A slot pointing at a missing or inactive user is dropped, so
  * it cannot come back to life if the account is re-activated.
  */
-export async function currentLogin(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<LoggedIn | null> {
+async function currentLogin(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<LoggedIn | null> {
   const session = await loadSession(ctx, request);
   if (!session) {
     // The cookie names a session that is gone (expired, logged out, revoked): tell the browser.

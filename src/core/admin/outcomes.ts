@@ -28,7 +28,7 @@ export function guard(message: string): Refusal {
   return { ok: false, kind: 'guard', message };
 }
 
-export function invalid(errors: FormErrors): Refusal {
+export function invalidInput(errors: FormErrors): Refusal {
   return { ok: false, kind: 'invalid', errors };
 }
 

@@ -1,10 +1,10 @@
 // The set-password checks of admin.md §2.6, shared by the UI form (password1, password2) and
 // the API body ({"password": …}). Passwords are never trimmed.
 import { FORM_WORDS, type FormErrors, addError, maxLengthProblem } from '../django-forms.js';
+import { PASSWORD_MAX_LENGTH } from '../login.js';
 import { charLength } from '../text.js';
 
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 128;
+const PASSWORD_MIN = 8;
 
 const TOO_SHORT = `This password is too short. It must contain at least ${PASSWORD_MIN} characters.`;
 
@@ -12,7 +12,7 @@ const TOO_SHORT = `This password is too short. It must contain at least ${PASSWO
 export function passwordProblem(value: string | undefined): string | null {
   if (value === undefined || value === '') return FORM_WORDS.required;
   if (charLength(value) < PASSWORD_MIN) return TOO_SHORT;
-  return maxLengthProblem(value, PASSWORD_MAX);
+  return maxLengthProblem(value, PASSWORD_MAX_LENGTH);
 }
 
 export type PasswordCheck = { ok: true; password: string } | { ok: false; errors: FormErrors };

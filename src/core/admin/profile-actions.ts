@@ -5,7 +5,7 @@ import type { AdminDeps } from './deps.js';
 import type { AuditPerson } from '../audit.js';
 import { person } from '../accounts.js';
 import type { Profile, ProfileFields } from '../profiles.js';
-import { type Actor, type Changes, GONE, type AdminOutcome, invalid } from './outcomes.js';
+import { type Actor, type Changes, GONE, type AdminOutcome, invalidInput } from './outcomes.js';
 import type { FormErrors } from '../django-forms.js';
 import { PROFILE_KEYS, checkProfileEdit } from './profile-edit.js';
 
@@ -14,7 +14,7 @@ export class AdminProfileActions {
 
   async update(actor: Actor, profile: Profile, input: ProfileFields, known: FormErrors = {}): Promise<AdminOutcome<{ profile: Profile }>> {
     const checked = checkProfileEdit(input, known);
-    if (!checked.ok) return invalid(checked.errors);
+    if (!checked.ok) return invalidInput(checked.errors);
     const changed: Changes = {};
     for (const key of PROFILE_KEYS) {
       const wanted = checked.fields[key];

@@ -9,7 +9,7 @@ import { type FormErrors, orderErrors } from '../django-forms.js';
 export const PROFILE_KEYS = ['bio', 'instagram'] as const;
 const INSTAGRAM_MAX = 255;
 
-export const PROFILE_MESSAGES = {
+const PROFILE_MESSAGES = {
   instagramTooLong: `Ensure this field has no more than ${INSTAGRAM_MAX} characters.`,
   invalidUrl: 'Enter a valid URL.',
 } as const;

@@ -4,7 +4,7 @@ import type { AuditEventName } from '../audit.js';
 import type { AdminDeps } from './deps.js';
 import { type User, type UserPatch, ciKey, person } from '../accounts.js';
 import { isoOrNull } from '../time.js';
-import { type Actor, type Changes, FORBIDDEN, GONE, type AdminOutcome, guard, invalid } from './outcomes.js';
+import { type Actor, type Changes, FORBIDDEN, GONE, type AdminOutcome, guard, invalidInput } from './outcomes.js';
 import { MESSAGES, countsAsSuperuser, isStaff, isSuperuser, mayTouch } from './permissions.js';
 import { SerialLock } from './serial-lock.js';
 import { type FormErrors, orderErrors } from '../django-forms.js';
@@ -32,7 +32,7 @@ export class AdminUserActions {
     // Uniqueness of the fields that passed is reported beside the other fields' errors, as a
     // Django form does; the unique index still decides a race (below).
     const taken = await this.uniquenessErrors(target, edit);
-    if (Object.keys(errors).length || taken) return invalid(orderErrors({ ...errors, ...taken }, EDIT_KEYS));
+    if (Object.keys(errors).length || taken) return invalidInput(orderErrors({ ...errors, ...taken }, EDIT_KEYS));
     if (actor.user.number === target.number && (edit.is_active === false || edit.is_staff === false)) return guard(MESSAGES.ownAccount);
     return this.lock.run(async () => {
       const fresh = await this.ctx.accounts.byNumber(target.number);
@@ -46,7 +46,7 @@ export class AdminUserActions {
       // The submitted checkbox wins over the automatic reset on an address change (admin.md §2.5).
       if (edit.email_verified !== undefined) patch.emailVerified = edit.email_verified;
       const saved = await this.ctx.actions.update(fresh, patch, { meta: actor.meta, actor: person(actor.user), audit: 'admin' });
-      if (!saved.ok) return invalid({ [saved.conflict]: [saved.conflict === 'email' ? EDIT_MESSAGES.emailTaken : EDIT_MESSAGES.usernameTaken] });
+      if (!saved.ok) return invalidInput({ [saved.conflict]: [saved.conflict === 'email' ? EDIT_MESSAGES.emailTaken : EDIT_MESSAGES.usernameTaken] });
       await this.audit(actor, 'admin.user.update', saved.user, { changed: changes });
       return { ok: true, user: saved.user };
     });
@@ -152,7 +152,7 @@ export class AdminUserActions {
  * `email_verified` unless the edit itself says what it should be (admin.md §2.5); a change of
  * letter case only is the same address and keeps it.
  */
-export function diff(user: User, edit: UserEdit): Changes {
+function diff(user: User, edit: UserEdit): Changes {
   const changes: Changes = {};
   for (const key of EDIT_KEYS) {
     const wanted = edit[key];

@@ -6,7 +6,7 @@ import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { checkAvatar, safeFilename, withRandomSuffix } from './avatar-rules.js';
 import { REPLY, errorsByField, userMessage } from './replies.js';
-import { AvatarUpdated, CSRF_FAILED, INVALID_JSON_OR_FIELDS, METHOD_NOT_ALLOWED, NOT_AUTHENTICATED, TOO_LARGE } from './schemas.js';
+import { AvatarUpdated, CSRF_FAILED, INVALID_JSON_OR_FIELDS, EMPTY_405, NOT_AUTHENTICATED, USERS_TOO_LARGE } from './schemas.js';
 import { type UsersCall, type UsersRoute, loggedIn } from './style.js';
 
 async function uploadAvatar({ ctx, auth, body }: UsersCall): Promise<GenericReply> {
@@ -47,8 +47,8 @@ export function avatarUploadRoutes(): UsersRoute[] {
             400: { ...INVALID_JSON_OR_FIELDS, description: '`No file uploaded.`, or `{"errors": {"avatar": [...]}}`' },
             401: NOT_AUTHENTICATED,
             403: CSRF_FAILED,
-            405: METHOD_NOT_ALLOWED,
-            413: TOO_LARGE,
+            405: EMPTY_405,
+            413: USERS_TOO_LARGE,
           },
           handle: uploadAvatar,
         },

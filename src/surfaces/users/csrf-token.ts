@@ -2,7 +2,7 @@
 // re-sending the one the browser has or making one.
 import { csrfCookie, newCsrfToken, setCsrfCookie } from '../../http/csrf.js';
 import type { GenericReply } from '../../http/surface.js';
-import { CSRF_COOKIE_HEADER, Message, METHOD_NOT_ALLOWED } from './schemas.js';
+import { CSRF_COOKIE_HEADER, HelloMessage, EMPTY_405 } from './schemas.js';
 import type { UsersCall, UsersRoute } from './style.js';
 
 const HELLO: GenericReply = Object.freeze({ status: 200, body: { message: 'hello from backend.' } });
@@ -23,7 +23,7 @@ function cookieRoute(path: string, name: string, operationId: string, summary: s
       GET: {
         operationId,
         summary,
-        responses: { 200: { description: 'The csrftoken cookie is set', schema: Message, headers: CSRF_COOKIE_HEADER }, 405: METHOD_NOT_ALLOWED },
+        responses: { 200: { description: 'The csrftoken cookie is set', schema: HelloMessage, headers: CSRF_COOKIE_HEADER }, 405: EMPTY_405 },
         handle: async (call) => {
           withCsrfCookie(call);
           return answer;

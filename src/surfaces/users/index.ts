@@ -18,7 +18,7 @@ import { type UsersRoute, usersStyle } from './style.js';
 const PREFIXES = ['/users/', '/media/'];
 const EXACT = new Set(['/', '/get-csrf-token/', '/get-csrf-token', '/users', '/media']);
 
-export function usersRoutes(): UsersRoute[] {
+function usersRoutes(): UsersRoute[] {
   return [...csrfTokenRoutes(), ...registrationRoutes(), ...loginRoutes(), ...avatarUploadRoutes(), ...mediaRoutes()];
 }
 

@@ -5,7 +5,7 @@ import { endLogin, startLogin } from '../../http/session-login.js';
 import type { GenericReply } from '../../http/surface.js';
 import { jsonObject } from './json-object.js';
 import { REPLY, userMessage } from './replies.js';
-import { CSRF_FAILED, ErrorText, LOCKED_OR_CSRF, LOGIN_REFUSED, METHOD_NOT_ALLOWED, NOT_AUTHENTICATED, SESSION_COOKIE_HEADER, TOO_LARGE, UserMessage } from './schemas.js';
+import { CSRF_FAILED, ErrorText, LOCKED_OR_CSRF, LOGIN_REFUSED, EMPTY_405, NOT_AUTHENTICATED, SESSION_COOKIE_HEADER, USERS_TOO_LARGE, UserMessage } from './schemas.js';
 import { type UsersCall, type UsersRoute, loggedIn } from './style.js';
 
 async function login({ ctx, request, reply, auth }: UsersCall): Promise<GenericReply> {
@@ -54,8 +54,8 @@ export function loginRoutes(): UsersRoute[] {
             400: { description: '`User is already authenticated.` or `Invalid JSON input.`', schema: ErrorText },
             401: LOGIN_REFUSED,
             403: LOCKED_OR_CSRF,
-            405: METHOD_NOT_ALLOWED,
-            413: TOO_LARGE,
+            405: EMPTY_405,
+            413: USERS_TOO_LARGE,
           },
           handle: login,
         },
@@ -73,7 +73,7 @@ export function loginRoutes(): UsersRoute[] {
             200: { description: '`Logout successful.`', schema: UserMessage },
             401: NOT_AUTHENTICATED,
             403: CSRF_FAILED,
-            405: METHOD_NOT_ALLOWED,
+            405: EMPTY_405,
           },
           handle: logout,
         },

@@ -3,7 +3,7 @@ import { sendImage } from '../../http/media-reply.js';
 import { type Answer, REPLIED } from '../../http/route.js';
 import { Type } from '../../http/schemas.js';
 import { REPLY } from './replies.js';
-import { METHOD_NOT_ALLOWED, PAGE_NOT_FOUND } from './schemas.js';
+import { EMPTY_405, PAGE_NOT_FOUND } from './schemas.js';
 import type { UsersCall, UsersRoute } from './style.js';
 
 async function serveAvatar({ ctx, request, reply, params }: UsersCall): Promise<Answer> {
@@ -38,7 +38,7 @@ export function mediaRoutes(): UsersRoute[] {
             200: { description: 'The image, as stored (JPEG or PNG); `Cache-Control: no-cache`', contentType: 'image/*', headers: ETAG },
             304: { description: 'Not modified (`If-None-Match`)', headers: ETAG },
             404: PAGE_NOT_FOUND,
-            405: METHOD_NOT_ALLOWED,
+            405: EMPTY_405,
           },
           handle: serveAvatar,
         },

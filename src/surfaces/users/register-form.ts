@@ -63,7 +63,7 @@ function passwordField(raw: unknown): Field {
  * What a Django form field makes of a JSON value: null for Django's "empty values" (absent,
  * null, "", [] and {}), else Python's str() of it, so 12345678 is "12345678" and true is "True".
  */
-export function formText(raw: unknown): string | null {
+function formText(raw: unknown): string | null {
   if (raw === undefined || raw === null || raw === '') return null;
   if (Array.isArray(raw) && raw.length === 0) return null;
   if (typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).length === 0) return null;

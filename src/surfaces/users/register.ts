@@ -6,7 +6,7 @@ import type { GenericReply } from '../../http/surface.js';
 import { jsonObject } from './json-object.js';
 import { validateRegistration } from './register-form.js';
 import { REPLY, errorsByField, userMessage } from './replies.js';
-import { CSRF_FAILED, INVALID_JSON_OR_FIELDS, METHOD_NOT_ALLOWED, TOO_LARGE, UserMessage } from './schemas.js';
+import { CSRF_FAILED, INVALID_JSON_OR_FIELDS, EMPTY_405, USERS_TOO_LARGE, UserMessage } from './schemas.js';
 import type { UsersCall, UsersRoute } from './style.js';
 
 async function register({ ctx, request }: UsersCall): Promise<GenericReply> {
@@ -45,8 +45,8 @@ export function registrationRoutes(): UsersRoute[] {
             201: { description: '`User created.`', schema: UserMessage },
             400: INVALID_JSON_OR_FIELDS,
             403: CSRF_FAILED,
-            405: METHOD_NOT_ALLOWED,
-            413: TOO_LARGE,
+            405: EMPTY_405,
+            413: USERS_TOO_LARGE,
           },
           handle: register,
         },

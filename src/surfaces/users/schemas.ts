@@ -2,7 +2,7 @@
 import type { ResponseDoc } from '../../http/route.js';
 import { Type } from '../../http/schemas.js';
 
-export const Message = Type.Object({ message: Type.String() });
+export const HelloMessage = Type.Object({ message: Type.String() });
 
 /** `{"id", "username", "message"}`: `id` is the user's number. */
 export const UserMessage = Type.Object({ id: Type.Integer({ minimum: 1 }), username: Type.String(), message: Type.String() });
@@ -27,12 +27,12 @@ const ALLOW = { Allow: { description: 'The one method the route serves (`GET, HE
 export const CSRF_COOKIE_HEADER = { 'Set-Cookie': { description: '`csrftoken`: 32 letters and digits, not HttpOnly, SameSite=Lax, Path=/, one year', schema: Type.String() } };
 export const SESSION_COOKIE_HEADER = { 'Set-Cookie': { description: '`sessionid` (HttpOnly, SameSite=Lax, sliding 2 hours) and a new `csrftoken`', schema: Type.String() } };
 
-export const METHOD_NOT_ALLOWED: ResponseDoc = { description: 'Method not allowed: an empty body', headers: ALLOW };
+export const EMPTY_405: ResponseDoc = { description: 'Method not allowed: an empty body', headers: ALLOW };
 export const CSRF_FAILED: ResponseDoc = {
   description: 'CSRF check failed (users.md §1.3): needs the `csrftoken` cookie and the same value in `X-CSRFToken` (or the `csrfmiddlewaretoken` form field)',
   schema: CsrfFailure,
 };
-export const TOO_LARGE: ResponseDoc = { description: 'Body over the limit: `{"errors": "Request body too large."}`', schema: ErrorText };
+export const USERS_TOO_LARGE: ResponseDoc = { description: 'Body over the limit: `{"errors": "Request body too large."}`', schema: ErrorText };
 export const NOT_AUTHENTICATED: ResponseDoc = { description: '`{"errors": "User is not authenticated."}`', schema: ErrorText };
 export const INVALID_JSON_OR_FIELDS: ResponseDoc = { description: '`{"errors": "Invalid JSON input."}`, or messages by field', schema: Type.Union([ErrorText, ErrorsByField]) };
 export const LOGIN_REFUSED: ResponseDoc = {

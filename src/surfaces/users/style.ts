@@ -7,7 +7,7 @@
 // read. The one exception is a form or multipart request without the X-CSRFToken header: its
 // token may be the `csrfmiddlewaretoken` field, so its CSRF check waits for the body.
 import { csrfStage } from '../../http/csrf.js';
-import type { Call, Operation, RouteDecl, Stage, Style } from '../../http/route.js';
+import type { Call, RouteDecl, Stage, Style } from '../../http/route.js';
 import { type LoggedIn, sessionLoginStage } from '../../http/session-login.js';
 import { REPLY, csrfRefusal } from './replies.js';
 
@@ -15,7 +15,6 @@ import { REPLY, csrfRefusal } from './replies.js';
 export type UsersAuth = LoggedIn | null;
 export type UsersCall = Call<UsersAuth>;
 export type UsersRoute = RouteDecl<UsersAuth>;
-export type UsersOperation = Operation<UsersAuth>;
 
 /** The login of a route declared `required`: the style has answered 401 otherwise. */
 export function loggedIn(auth: UsersAuth): LoggedIn {
