@@ -60,7 +60,8 @@ function csrfFailure(request: FastifyRequest, config: Pick<Config, 'trustedOrigi
  * The check of users.md §1.3 on unsafe methods; `refuse` words the 403. Without the header, a
  * form or multipart body may carry the token: before the body is buffered the stage waits for
  * it (DEFER); once it is there the stage reads the field, from the body the route already
- * parsed or by parsing it once itself (kept in `call.body` for the view).
+ * parsed or by parsing it itself. What it parsed becomes the view's body when the operation
+ * reads that kind of body anyway, so a large multipart upload is parsed once.
  */
 export function csrfStage<A>(refuse: (reason: string) => GenericReply): Stage<A> {
   return async (call) => {
@@ -70,17 +71,23 @@ export function csrfStage<A>(refuse: (reason: string) => GenericReply): Stage<A>
     const type = mediaType(request);
     if (early !== TOKEN_MISSING || (type !== FORM && type !== MULTIPART)) return early === null ? undefined : refuse(early);
     if (!call.bodyAvailable) return DEFER;
-    const late = csrfFailure(request, ctx.config, await formToken(call, type));
+    const late = csrfFailure(request, ctx.config, await formToken(call, type === FORM ? 'form' : 'multipart'));
     return late === null ? undefined : refuse(late);
   };
 }
 
-async function formToken<A>(call: StageCall<A>, type: string): Promise<string | undefined> {
+async function formToken<A>(call: StageCall<A>, kind: 'form' | 'multipart'): Promise<string | undefined> {
+  let fields = call.body;
   if (!call.bodyRead) {
-    const parsed = type === FORM ? { kind: 'form' as const, fields: parseForm(rawBody(call.request)) } : await parseMultipart(call.request.headers['content-type'] ?? '', rawBody(call.request));
-    call.body = parsed.kind === 'form' || parsed.kind === 'multipart' ? parsed.fields : undefined;
-    call.bodyRead = true;
+    const raw = rawBody(call.request);
+    const parsed = kind === 'form' ? { kind, fields: parseForm(raw) } : await parseMultipart(call.request.headers['content-type'] ?? '', raw);
+    fields = parsed.kind === kind ? parsed.fields : undefined;
+    const spec = call.op?.body;
+    if (spec && !spec.readByHandler && (spec.accept ?? ['json', 'form', 'multipart']).includes(kind) && fields !== undefined && raw.length > 0) {
+      call.body = fields;
+      call.bodyRead = true;
+    }
   }
-  const value = isPlainObject(call.body) ? call.body[CSRF_FORM_FIELD] : undefined;
+  const value = isPlainObject(fields) ? fields[CSRF_FORM_FIELD] : undefined;
   return typeof value === 'string' ? value : undefined;
 }

@@ -29,7 +29,7 @@ export const SESSION_COOKIE_HEADER = { 'Set-Cookie': { description: '`sessionid`
 
 export const EMPTY_405: ResponseDoc = { description: 'Method not allowed: an empty body', headers: ALLOW };
 export const CSRF_FAILED: ResponseDoc = {
-  description: 'CSRF check failed (users.md §1.3): needs the `csrftoken` cookie and the same value in `X-CSRFToken` (or the `csrfmiddlewaretoken` form field)',
+  description: 'CSRF check failed: needs the `csrftoken` cookie and the same value in `X-CSRFToken` (or the `csrfmiddlewaretoken` form field)',
   schema: CsrfFailure,
 };
 export const USERS_TOO_LARGE: ResponseDoc = { description: 'Body over the limit: `{"errors": "Request body too large."}`', schema: ErrorText };

@@ -120,7 +120,7 @@ const ADMIN_API_TOO_LARGE = answer('`{"detail": "Request body too large."}`', De
 
 /** The answers every operation may give besides its own (§3.1). */
 export const ADMIN_API_COMMON: Record<number, ResponseDoc> = {
-  401: answer('No credential, or a broken one (v1.md §1.5, wrapped as an object); the denylist answer has no WWW-Authenticate', Type.Union([Detail, Type.Object({ detail: Type.String(), code: Type.String() })])),
+  401: answer('No credential, or a broken one (v1\u2019s failures, each wrapped as an object); a denylisted token answers without WWW-Authenticate', Type.Union([Detail, Type.Object({ detail: Type.String(), code: Type.String() })])),
   403: answer('Not active staff, or a superuser-only action', Detail),
   405: answer('`{"detail": "Method \\"PUT\\" not allowed."}`, with `Allow`', Detail),
   429: { description: 'Throttled (per staff user)', schema: Detail, headers: { 'Retry-After': { description: 'Seconds to wait', schema: Type.Integer() } } },
