@@ -67,6 +67,8 @@ export const adminUiStyle: Style<UiAuth> = {
   // The stylesheet, the one route without the session, is an asset with cache headers of its own.
   headers: (route) => (route.credential === 'none' ? NO_HEADERS : UI_HEADERS),
   defaultBody: { accept: ['form'], lenient: true, schema: {} },
+  // The form is read leniently (a body that is not one counts as an empty form), so only the
+  // 405 page is ever used; the others answer like any bad request.
   words: {
     methodNotAllowed: () => errorPage(405, UI_MESSAGES.methodNotAllowed),
     unsupportedMediaType: () => UI.badRequest,
