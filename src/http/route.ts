@@ -80,6 +80,8 @@ export interface RouteDecl<A> {
    * `{name}`; `call.params[name]` holds it.
    */
   wildcard?: string;
+  /** HEAD runs the GET operation (the default); false: HEAD is a method this route does not serve. */
+  headRunsGet?: boolean;
 }
 
 export interface Call<A> {
@@ -129,6 +131,11 @@ export interface Style<A> {
   options?: (route: RouteDecl<A>, allow: string, request: FastifyRequest) => GenericReply;
   /** Run the checks before the body is buffered, up to the first that needs it (users). */
   checkBeforeBody?: boolean;
+  /**
+   * A path's slash-less spelling answers 301 to the slashed path (query kept, empty body) for
+   * every method, before any check and before the body is read (users).
+   */
+  redirectSlashless?: boolean;
   /** Headers on every answer of the surface's routes. */
   headers?: (route: RouteDecl<A>) => Readonly<Record<string, string>>;
   /** Body spec for requests whose operation declares none (read before the method is known). */
@@ -159,7 +166,7 @@ const ALL_METHODS: readonly HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATC
 /** `Allow` for a route in the style's order. */
 export function allowHeader<A>(style: Style<A>, route: RouteDecl<A>): string {
   const served = new Set<string>(Object.keys(route.methods));
-  if (style.allow.head && served.has('GET')) served.add('HEAD');
+  if (style.allow.head && served.has('GET') && route.headRunsGet !== false) served.add('HEAD');
   if (style.allow.options) served.add('OPTIONS');
   return style.allow.order.filter((m) => served.has(m)).join(', ');
 }
@@ -190,7 +197,7 @@ function mountRoute<A>(app: FastifyInstance, ctx: AppContext, style: Style<A>, r
   const states = new WeakMap<FastifyRequest, RequestState<A>>();
 
   const begin = (request: FastifyRequest, reply: FastifyReply): RequestState<A> => {
-    const method = request.method === 'HEAD' && route.methods.GET ? 'GET' : request.method;
+    const method = request.method === 'HEAD' && route.methods.GET && route.headRunsGet !== false ? 'GET' : request.method;
     const state: RequestState<A> = {
       call: {
         ctx, request, reply, route, auth: style.anonymous, body: undefined, params: paramsOf(route, request),
@@ -302,6 +309,9 @@ function mountRoute<A>(app: FastifyInstance, ctx: AppContext, style: Style<A>, r
     // HEAD, OPTIONS and the methods the route does not serve reach the same checks (405 after
     // authentication where the style says so); they are not documented.
     app.route({ method: [...others], url, onRequest, handler, errorHandler, exposeHeadRoute: false, schema: { hide: true } });
+    if (style.redirectSlashless && url.length > 1 && url.endsWith('/')) {
+      app.route({ method: [...ALL_METHODS], url: url.slice(0, -1), onRequest: redirectToSlashed, handler: redirectToSlashed, errorHandler, exposeHeadRoute: false, schema: { hide: true } });
+    }
   });
 }
 
@@ -326,6 +336,13 @@ function outsideWildcard<A>(route: RouteDecl<A>, request: FastifyRequest): boole
 function documentedPath<A>(route: RouteDecl<A>): string {
   const path = route.paths[0];
   return route.wildcard ? path.replace(/\*$/, ':' + route.wildcard) : path;
+}
+
+/** 301 from a slash-less path to the route's own; it answers in onRequest, before the body is read. */
+async function redirectToSlashed(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const q = request.url.indexOf('?');
+  const [path, query] = q < 0 ? [request.url, ''] : [request.url.slice(0, q), request.url.slice(q)];
+  return sendGeneric(reply, { status: 301, headers: { Location: path + '/' + query } });
 }
 
 function withAllow(reply: GenericReply, allow: string): GenericReply {
@@ -396,6 +413,8 @@ function responsesOf(docs: Record<number, ResponseDoc>): Record<string, unknown>
     if (doc.headers) entry.headers = Object.fromEntries(Object.entries(doc.headers).map(([k, h]) => [k, { ...h.schema, description: h.description }]));
     if (doc.schema) entry.content = { [doc.contentType ?? 'application/json']: { schema: doc.schema } };
     else if (doc.contentType) entry.content = { [doc.contentType]: { schema: { type: 'string' } } };
+    // An answer without a body: @fastify/swagger lists no content for a `null` schema.
+    else entry.type = 'null';
     out[status] = entry;
   }
   return out;

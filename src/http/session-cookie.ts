@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { type Session, type SessionSlots, hasSlots, remainingSeconds } from '../core/browser-sessions.js';
 import { clearCookie, setCookie } from './request.js';
 
-export const SESSION_COOKIE = 'sessionid';
+const SESSION_COOKIE = 'sessionid';
 
 export function sessionCookieValue(request: FastifyRequest): string | undefined {
   return request.cookies?.[SESSION_COOKIE];
@@ -25,21 +25,24 @@ export async function writeSession(ctx: AppContext, reply: FastifyReply, key: st
   }
   const useKey = key ?? ctx.sessions.newKey();
   await ctx.sessions.save(useKey, slots);
-  setCookie(reply, ctx.config, SESSION_COOKIE, useKey, { httpOnly: true, sameSite: 'lax', maxAge: remainingSeconds(slots) });
+  sendSessionCookie(ctx, reply, useKey, slots);
   return useKey;
 }
 
 /** A new session id for the same slots (login), cookie re-sent. */
 export async function rotateSession(ctx: AppContext, reply: FastifyReply, oldKey: string | null, slots: SessionSlots): Promise<string> {
   const key = await ctx.sessions.rotate(oldKey, slots);
-  setCookie(reply, ctx.config, SESSION_COOKIE, key, { httpOnly: true, sameSite: 'lax', maxAge: remainingSeconds(slots) });
+  sendSessionCookie(ctx, reply, key, slots);
   return key;
 }
 
-/** Logout of `users` or the admin: the whole session goes, v1 refresh slot included. */
-export async function destroySession(ctx: AppContext, reply: FastifyReply, key: string | null): Promise<void> {
-  if (key) await ctx.sessions.destroy(key);
-  clearSessionCookie(ctx, reply);
+/**
+ * The cookie for `key`, with Max-Age = the longest slot's remaining life counted from `now`
+ * (pass the instant a slot was set, so a fresh login slot says exactly 7200 rather than the
+ * 7199 that the milliseconds spent saving it would round down to).
+ */
+export function sendSessionCookie(ctx: AppContext, reply: FastifyReply, key: string, slots: SessionSlots, now?: number): void {
+  setCookie(reply, ctx.config, SESSION_COOKIE, key, { httpOnly: true, sameSite: 'lax', maxAge: remainingSeconds(slots, now) });
 }
 
 export function clearSessionCookie(ctx: AppContext, reply: FastifyReply): void {

@@ -5,11 +5,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import type { User } from '../core/accounts.js';
 import type { RequestMeta } from '../core/audit.js';
-import { EMPTY_SLOTS, LOGIN_SLOT_MICROS, type Session, type SessionSlots, remainingSeconds } from '../core/browser-sessions.js';
+import { EMPTY_SLOTS, LOGIN_SLOT_MICROS, type Session, type SessionSlots } from '../core/browser-sessions.js';
 import { nowMicros } from '../core/time.js';
 import { newCsrfToken, setCsrfCookie } from './csrf.js';
-import { setCookie } from './request.js';
-import { SESSION_COOKIE, clearSessionCookie, loadSession, sessionCookieValue, writeSession } from './session-cookie.js';
+import type { Stage } from './route.js';
+import { clearSessionCookie, loadSession, sendSessionCookie, sessionCookieValue, writeSession } from './session-cookie.js';
 
 export interface LoggedIn {
   /** The session as saved by this request (slot already extended). */
@@ -23,7 +23,7 @@ export interface LoggedIn {
  * every request that carries it). A slot pointing at a missing or inactive user is dropped, so
  * it cannot come back to life if the account is re-activated.
  */
-export async function currentLogin(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<LoggedIn | null> {
+async function currentLogin(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<LoggedIn | null> {
   const session = await loadSession(ctx, request);
   if (!session) {
     // The cookie names a session that is gone (expired, logged out, revoked): tell the browser.
@@ -42,6 +42,16 @@ export async function currentLogin(ctx: AppContext, request: FastifyRequest, rep
   sendSessionCookie(ctx, reply, session.key, slots, now);
   return { session: { key: session.key, ...slots }, user };
 }
+
+/**
+ * The route stage of the browser surfaces: who is logged in (`call.auth`), for every route that
+ * takes the session. A route declared `credential: 'none'` never reads or re-sends it, so its
+ * answers carry no cookie and may be cached (the users media).
+ */
+export const sessionLoginStage: Stage<LoggedIn | null> = async (call) => {
+  if (call.route.credential !== 'none') call.auth = await currentLogin(call.ctx, call.request, call.reply);
+  return undefined;
+};
 
 /**
  * Logs `user` in: a new session id (against fixation) holding a fresh login slot and whatever
@@ -68,12 +78,6 @@ export async function startLogin(ctx: AppContext, request: FastifyRequest, reply
 export async function endLogin(ctx: AppContext, reply: FastifyReply, login: LoggedIn, meta: RequestMeta): Promise<void> {
   await ctx.actions.logoutBrowserSession(login.user, login.session, { meta });
   clearSessionCookie(ctx, reply);
-}
-
-// Max-Age counted from the instant the slot was set, so a fresh login slot says exactly 7200
-// rather than the 7199 that the milliseconds spent saving it would round down to.
-function sendSessionCookie(ctx: AppContext, reply: FastifyReply, key: string, slots: SessionSlots, now: number): void {
-  setCookie(reply, ctx.config, SESSION_COOKIE, key, { httpOnly: true, sameSite: 'lax', maxAge: remainingSeconds(slots, now) });
 }
 
 function slotsOf(s: SessionSlots): SessionSlots {

@@ -2,7 +2,7 @@
 // its own words: a 403 page or {"detail": …}, a notice or a 400.
 import type { RequestMeta } from '../audit.js';
 import type { User } from '../accounts.js';
-import type { FieldErrors } from './user-edit.js';
+import type { FormErrors } from '../django-forms.js';
 
 /** The staff user acting, and where the request came from (for the audit). */
 export interface Actor {
@@ -15,11 +15,11 @@ export type Refusal =
   | { ok: false; kind: 'forbidden' }
   /** A guard: last active superuser, or one's own account. */
   | { ok: false; kind: 'guard'; message: string }
-  | { ok: false; kind: 'invalid'; errors: FieldErrors }
+  | { ok: false; kind: 'invalid'; errors: FormErrors }
   /** The target went away while the action waited its turn. */
   | { ok: false; kind: 'gone' };
 
-export type Outcome<T extends object = object> = ({ ok: true } & T) | Refusal;
+export type AdminOutcome<T extends object = object> = ({ ok: true } & T) | Refusal;
 
 export const FORBIDDEN: Refusal = Object.freeze({ ok: false, kind: 'forbidden' });
 export const GONE: Refusal = Object.freeze({ ok: false, kind: 'gone' });
@@ -28,7 +28,7 @@ export function guard(message: string): Refusal {
   return { ok: false, kind: 'guard', message };
 }
 
-export function invalid(errors: FieldErrors): Refusal {
+export function invalidInput(errors: FormErrors): Refusal {
   return { ok: false, kind: 'invalid', errors };
 }
 

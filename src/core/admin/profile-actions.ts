@@ -5,16 +5,16 @@ import type { AdminDeps } from './deps.js';
 import type { AuditPerson } from '../audit.js';
 import { person } from '../accounts.js';
 import type { Profile, ProfileFields } from '../profiles.js';
-import { type Actor, type Changes, GONE, type Outcome, invalid } from './outcomes.js';
-import { type FieldErrors } from './user-edit.js';
+import { type Actor, type Changes, GONE, type AdminOutcome, invalidInput } from './outcomes.js';
+import type { FormErrors } from '../django-forms.js';
 import { PROFILE_KEYS, checkProfileEdit } from './profile-edit.js';
 
 export class AdminProfileActions {
   constructor(private readonly ctx: AdminDeps) {}
 
-  async update(actor: Actor, profile: Profile, input: ProfileFields, known: FieldErrors = {}): Promise<Outcome<{ profile: Profile }>> {
+  async update(actor: Actor, profile: Profile, input: ProfileFields, known: FormErrors = {}): Promise<AdminOutcome<{ profile: Profile }>> {
     const checked = checkProfileEdit(input, known);
-    if (!checked.ok) return invalid(checked.errors);
+    if (!checked.ok) return invalidInput(checked.errors);
     const changed: Changes = {};
     for (const key of PROFILE_KEYS) {
       const wanted = checked.fields[key];
@@ -27,7 +27,7 @@ export class AdminProfileActions {
     return { ok: true, profile: saved };
   }
 
-  async remove(actor: Actor, profile: Profile): Promise<Outcome> {
+  async remove(actor: Actor, profile: Profile): Promise<AdminOutcome> {
     const owner = await this.owner(profile);
     if (!(await this.ctx.profiles.delete(profile.kind, profile.id))) return GONE;
     await this.ctx.audit.record({

@@ -4,21 +4,21 @@
 import type { ProfileFields } from '../profiles.js';
 import { isValidUrl } from '../validators.js';
 import { charLength, pyStrip } from '../text.js';
-import type { FieldErrors } from './user-edit.js';
+import { type FormErrors, orderErrors } from '../django-forms.js';
 
 export const PROFILE_KEYS = ['bio', 'instagram'] as const;
 const INSTAGRAM_MAX = 255;
 
-export const PROFILE_MESSAGES = {
+const PROFILE_MESSAGES = {
   instagramTooLong: `Ensure this field has no more than ${INSTAGRAM_MAX} characters.`,
   invalidUrl: 'Enter a valid URL.',
 } as const;
 
-export type ProfileCheck = { ok: true; fields: ProfileFields } | { ok: false; errors: FieldErrors };
+export type ProfileCheck = { ok: true; fields: ProfileFields } | { ok: false; errors: FormErrors };
 
 /** `known` holds errors found while reading the input (a JSON null, an object). */
-export function checkProfileEdit(input: ProfileFields, known: FieldErrors = {}): ProfileCheck {
-  const errors: FieldErrors = { ...known };
+export function checkProfileEdit(input: ProfileFields, known: FormErrors = {}): ProfileCheck {
+  const errors: FormErrors = { ...known };
   const fields: ProfileFields = {};
   if (input.bio !== undefined && !errors.bio) fields.bio = input.bio;
   if (input.instagram !== undefined && !errors.instagram) {
@@ -30,7 +30,5 @@ export function checkProfileEdit(input: ProfileFields, known: FieldErrors = {}):
     else fields.instagram = value;
   }
   if (!Object.keys(errors).length) return { ok: true, fields };
-  const ordered: FieldErrors = {};
-  for (const key of PROFILE_KEYS) if (errors[key]) ordered[key] = errors[key];
-  return { ok: false, errors: ordered };
+  return { ok: false, errors: orderErrors(errors, PROFILE_KEYS) };
 }

@@ -4,10 +4,11 @@ import type { AuditEventName } from '../audit.js';
 import type { AdminDeps } from './deps.js';
 import { type User, type UserPatch, ciKey, person } from '../accounts.js';
 import { isoOrNull } from '../time.js';
-import { type Actor, type Changes, FORBIDDEN, GONE, type Outcome, guard, invalid } from './outcomes.js';
+import { type Actor, type Changes, FORBIDDEN, GONE, type AdminOutcome, guard, invalidInput } from './outcomes.js';
 import { MESSAGES, countsAsSuperuser, isStaff, isSuperuser, mayTouch } from './permissions.js';
 import { SerialLock } from './serial-lock.js';
-import { EDIT_KEYS, EDIT_MESSAGES, type FieldErrors, type FlagKey, type TextKey, type UserEdit, checkEdit, orderErrors } from './user-edit.js';
+import { type FormErrors, orderErrors } from '../django-forms.js';
+import { EDIT_KEYS, EDIT_MESSAGES, type FlagKey, type TextKey, type UserEdit, checkEdit } from './user-edit.js';
 
 export type ResetMailOutcome = { status: 'sent' } | { status: 'no_email' } | { status: 'limited'; retryAfterSec: number };
 
@@ -24,14 +25,14 @@ export class AdminUserActions {
   }
 
   /** Saves an edit (§2.5). `known` carries type errors found while reading the input. */
-  async update(actor: Actor, target: User, input: UserEdit, known: FieldErrors = {}): Promise<Outcome<{ user: User }>> {
+  async update(actor: Actor, target: User, input: UserEdit, known: FormErrors = {}): Promise<AdminOutcome<{ user: User }>> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
     if ('is_superuser' in input && !isSuperuser(actor.user)) return FORBIDDEN;
     const { edit, errors } = checkEdit(input, known);
     // Uniqueness of the fields that passed is reported beside the other fields' errors, as a
     // Django form does; the unique index still decides a race (below).
     const taken = await this.uniquenessErrors(target, edit);
-    if (Object.keys(errors).length || taken) return invalid(orderErrors({ ...errors, ...taken }, EDIT_KEYS));
+    if (Object.keys(errors).length || taken) return invalidInput(orderErrors({ ...errors, ...taken }, EDIT_KEYS));
     if (actor.user.number === target.number && (edit.is_active === false || edit.is_staff === false)) return guard(MESSAGES.ownAccount);
     return this.lock.run(async () => {
       const fresh = await this.ctx.accounts.byNumber(target.number);
@@ -45,21 +46,21 @@ export class AdminUserActions {
       // The submitted checkbox wins over the automatic reset on an address change (admin.md §2.5).
       if (edit.email_verified !== undefined) patch.emailVerified = edit.email_verified;
       const saved = await this.ctx.actions.update(fresh, patch, { meta: actor.meta, actor: person(actor.user), audit: 'admin' });
-      if (!saved.ok) return invalid({ [saved.conflict]: [saved.conflict === 'email' ? EDIT_MESSAGES.emailTaken : EDIT_MESSAGES.usernameTaken] });
+      if (!saved.ok) return invalidInput({ [saved.conflict]: [saved.conflict === 'email' ? EDIT_MESSAGES.emailTaken : EDIT_MESSAGES.usernameTaken] });
       await this.audit(actor, 'admin.user.update', saved.user, { changed: changes });
       return { ok: true, user: saved.user };
     });
   }
 
   /** §2.6: new password, every session and token ended, reset tokens voided, a notice mailed. */
-  async setPassword(actor: Actor, target: User, password: string): Promise<Outcome> {
+  async setPassword(actor: Actor, target: User, password: string): Promise<AdminOutcome> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
     await this.ctx.actions.changePassword(target, password, { meta: actor.meta, actor: person(actor.user), endSessions: 'all', notify: true, event: 'admin.user.password' });
     return { ok: true };
   }
 
   /** Clears the failure streak and any lock (v1.md §0.7). */
-  async unlock(actor: Actor, target: User): Promise<Outcome> {
+  async unlock(actor: Actor, target: User): Promise<AdminOutcome> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
     const streak = this.ctx.lockout.currentStreak(target);
     const lockedUntil = this.ctx.lockout.lockedUntil(target);
@@ -72,7 +73,7 @@ export class AdminUserActions {
   }
 
   /** Ends every session and token of the user, none spared (v1.md §0.8). */
-  async revokeSessions(actor: Actor, target: User): Promise<Outcome> {
+  async revokeSessions(actor: Actor, target: User): Promise<AdminOutcome> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
     await this.ctx.actions.endAllSessions(target, { meta: actor.meta, actor: person(actor.user), event: 'admin.user.revoke' });
     return { ok: true };
@@ -89,7 +90,7 @@ export class AdminUserActions {
   }
 
   /** Deletes the user and what hangs on it (v1.md §0.9). */
-  async remove(actor: Actor, target: User): Promise<Outcome> {
+  async remove(actor: Actor, target: User): Promise<AdminOutcome> {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
     if (actor.user.number === target.number) return guard(MESSAGES.ownAccount);
     return this.lock.run(async () => {
@@ -134,8 +135,8 @@ export class AdminUserActions {
   }
 
   /** "Already exists" for an email or username another account holds (case-insensitive). */
-  private async uniquenessErrors(user: User, edit: UserEdit): Promise<FieldErrors | null> {
-    const errors: FieldErrors = {};
+  private async uniquenessErrors(user: User, edit: UserEdit): Promise<FormErrors | null> {
+    const errors: FormErrors = {};
     if (edit.email && (await this.ctx.accounts.emailTaken(edit.email, user.number))) errors.email = [EDIT_MESSAGES.emailTaken];
     if (edit.username && (await this.ctx.accounts.usernameTaken(edit.username, user.number))) errors.username = [EDIT_MESSAGES.usernameTaken];
     return Object.keys(errors).length ? errors : null;
@@ -151,7 +152,7 @@ export class AdminUserActions {
  * `email_verified` unless the edit itself says what it should be (admin.md §2.5); a change of
  * letter case only is the same address and keeps it.
  */
-export function diff(user: User, edit: UserEdit): Changes {
+function diff(user: User, edit: UserEdit): Changes {
   const changes: Changes = {};
   for (const key of EDIT_KEYS) {
     const wanted = edit[key];

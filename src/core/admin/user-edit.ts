@@ -1,7 +1,8 @@
 // The editable fields of a user (admin.md §2.5) and their rules. The UI reads them from a
 // form and the API from a JSON body; both hand the values here, so the rules and their
 // messages exist once. Uniqueness is checked later, by the action, against the database.
-import { charLength, pyStrip } from '../text.js';
+import { FORM_WORDS, type FormErrors, maxLengthProblem, orderErrors } from '../django-forms.js';
+import { pyStrip } from '../text.js';
 import { isValidEmail } from '../validators.js';
 
 export const TEXT_KEYS = ['full_name', 'email', 'username', 'phone', 'contacts'] as const;
@@ -16,13 +17,10 @@ export type EditKey = (typeof EDIT_KEYS)[number];
 /** A requested change: text as typed (null = clear), flags as booleans. Absent keys stay. */
 export type UserEdit = Partial<Record<TextKey, string | null>> & Partial<Record<FlagKey, boolean>>;
 
-/** `{"<field>": ["<msg>", …]}`, fields in EDIT_KEYS order. */
-export type FieldErrors = Record<string, string[]>;
-
 export const EDIT_MESSAGES = {
   invalidEmail: 'Enter a valid email address.',
   emailTaken: 'A user with that email already exists.',
-  usernameTaken: 'A user with that username already exists.',
+  usernameTaken: FORM_WORDS.usernameTaken,
 } as const;
 
 interface TextRule { max: number; optional: boolean; email?: boolean }
@@ -37,34 +35,18 @@ const TEXT_RULES: Record<TextKey, TextRule> = {
   contacts: { max: 100, optional: true },
 };
 
-export function maxLengthMessage(max: number, length: number): string {
-  return `Ensure this value has at most ${max} characters (it has ${length}).`;
-}
-
-export function addError(errors: FieldErrors, key: string, message: string): void {
-  (errors[key] ??= []).push(message);
-}
-
-/** Errors re-keyed in the field order of the form, whatever order they were found in. */
-export function orderErrors(errors: FieldErrors, order: readonly string[]): FieldErrors {
-  const out: FieldErrors = {};
-  for (const key of order) if (errors[key]) out[key] = errors[key];
-  for (const key of Object.keys(errors)) if (!out[key]) out[key] = errors[key];
-  return out;
-}
-
 /** The valid part of the edit, and the errors of the rest ({} when all is well). */
 export interface EditCheck {
   edit: UserEdit;
-  errors: FieldErrors;
+  errors: FormErrors;
 }
 
 /**
  * Normalises and checks a requested edit. `known` holds errors already found while reading
  * the input (a JSON null or a number where a flag goes); they are reported with the rest.
  */
-export function checkEdit(input: UserEdit, known: FieldErrors = {}): EditCheck {
-  const errors: FieldErrors = { ...known };
+export function checkEdit(input: UserEdit, known: FormErrors = {}): EditCheck {
+  const errors: FormErrors = { ...known };
   const edit: UserEdit = {};
   for (const key of TEXT_KEYS) {
     if (!(key in input) || errors[key]) continue;
@@ -89,7 +71,7 @@ function textProblems(value: string | null, rule: TextRule): string[] {
   if (value === null) return [];
   const problems: string[] = [];
   if (rule.email && !isValidEmail(value)) problems.push(EDIT_MESSAGES.invalidEmail);
-  const length = charLength(value);
-  if (length > rule.max) problems.push(maxLengthMessage(rule.max, length));
+  const tooLong = maxLengthProblem(value, rule.max);
+  if (tooLong) problems.push(tooLong);
   return problems;
 }

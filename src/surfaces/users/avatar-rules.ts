@@ -44,7 +44,7 @@ function firstProblem(file: UploadedFile): string | null {
 }
 
 /** The text after the last `.`, lower-cased; '' when there is no dot. */
-export function extensionOf(filename: string): string {
+function extensionOf(filename: string): string {
   const dot = filename.lastIndexOf('.');
   return dot < 0 ? '' : filename.slice(dot + 1).toLowerCase();
 }

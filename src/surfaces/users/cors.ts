@@ -32,7 +32,7 @@ export function installCors(app: FastifyInstance, ctx: AppContext, owns: (path: 
   });
 }
 
-export function pathOf(url: string): string {
+function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
 }

@@ -2,21 +2,40 @@
 // re-sending the one the browser has or making one.
 import { csrfCookie, newCsrfToken, setCsrfCookie } from '../../http/csrf.js';
 import type { GenericReply } from '../../http/surface.js';
-import type { Call } from './pipeline.js';
+import { CSRF_COOKIE_HEADER, HelloMessage, EMPTY_405 } from './schemas.js';
+import type { UsersCall, UsersRoute } from './style.js';
 
 const HELLO: GenericReply = Object.freeze({ status: 200, body: { message: 'hello from backend.' } });
 const COOKIE_SET: GenericReply = Object.freeze({ status: 200, body: { message: 'CSRF cookie set.' } });
 
-function withCsrfCookie({ ctx, request, reply }: Call): void {
+function withCsrfCookie({ ctx, request, reply }: UsersCall): void {
   setCsrfCookie(reply, ctx.config, csrfCookie(request) ?? newCsrfToken());
 }
 
-export async function hello(call: Call): Promise<GenericReply> {
-  withCsrfCookie(call);
-  return HELLO;
+function cookieRoute(path: string, name: string, operationId: string, summary: string, answer: GenericReply): UsersRoute {
+  return {
+    paths: [path],
+    name,
+    credential: 'optional',
+    // HEAD is one more method the original did not serve (§2.1).
+    headRunsGet: false,
+    methods: {
+      GET: {
+        operationId,
+        summary,
+        responses: { 200: { description: 'The csrftoken cookie is set', schema: HelloMessage, headers: CSRF_COOKIE_HEADER }, 405: EMPTY_405 },
+        handle: async (call) => {
+          withCsrfCookie(call);
+          return answer;
+        },
+      },
+    },
+  };
 }
 
-export async function csrfToken(call: Call): Promise<GenericReply> {
-  withCsrfCookie(call);
-  return COOKIE_SET;
+export function csrfTokenRoutes(): UsersRoute[] {
+  return [
+    cookieRoute('/', 'Hello', 'usersHello', 'Hello, with the CSRF cookie', HELLO),
+    cookieRoute('/get-csrf-token/', 'Csrf Token', 'usersGetCsrfToken', 'Set the CSRF cookie', COOKIE_SET),
+  ];
 }

@@ -1,17 +1,18 @@
 // The registration form of users.md §2.2: Django's UserCreationForm with its field steps,
 // messages and order. Pure rules, no HTTP; the uniqueness look-up is passed in.
+import { FORM_WORDS, type FormErrors, maxLengthProblem } from '../../core/django-forms.js';
+import { PASSWORD_MAX_LENGTH } from '../../core/login.js';
 import { djangoPasswordProblems } from '../../core/password-rules.js';
-import { charLength, pyStrip } from '../../http/fields.js';
-import { MSG, tooLongMessage } from './replies.js';
+import { pyStrip } from '../../http/fields.js';
+import { MSG } from './replies.js';
 
 const USERNAME_MAX = 150;
-const PASSWORD_MAX = 128;
 // Django's UnicodeUsernameValidator, ^[\w.@+-]+\Z, where Python's \w is a letter, a number or _.
 const USERNAME_PATTERN = /^[\p{L}\p{N}_.@+-]+$/u;
 
 export type RegisterForm =
   | { ok: true; username: string; password: string }
-  | { ok: false; errors: Record<string, string[]> };
+  | { ok: false; errors: FormErrors };
 
 type Field = { value: string | null; errors: string[] };
 
@@ -22,11 +23,11 @@ export async function validateRegistration(data: Record<string, unknown>, isTake
   const password2 = passwordField(data.password2);
   if (password1.value !== null && password2.value !== null) {
     // Django's clean_password2, then the password validators, which run only on a match.
-    if (password1.value !== password2.value) password2.errors.push(MSG.passwordMismatch);
+    if (password1.value !== password2.value) password2.errors.push(FORM_WORDS.passwordMismatch);
     else password2.errors.push(...djangoPasswordProblems(password2.value, username.value));
     if (password2.errors.length) password2.value = null;
   }
-  const errors: Record<string, string[]> = {};
+  const errors: FormErrors = {};
   if (username.errors.length) errors.username = username.errors;
   if (password1.errors.length) errors.password1 = password1.errors;
   if (password2.errors.length) errors.password2 = password2.errors;
@@ -40,30 +41,29 @@ export async function validateRegistration(data: Record<string, unknown>, isTake
 async function usernameField(raw: unknown, isTaken: (username: string) => Promise<boolean>): Promise<Field> {
   const text = formText(raw);
   const stripped = text === null ? '' : pyStrip(text);
-  if (stripped === '') return { value: null, errors: [MSG.required] };
+  if (stripped === '') return { value: null, errors: [FORM_WORDS.required] };
   const value = stripped.normalize('NFKC');
   const errors: string[] = [];
-  const length = charLength(value);
-  if (length > USERNAME_MAX) errors.push(tooLongMessage(USERNAME_MAX, length));
+  const tooLong = maxLengthProblem(value, USERNAME_MAX);
+  if (tooLong) errors.push(tooLong);
   if (!USERNAME_PATTERN.test(value)) errors.push(MSG.usernameInvalid);
-  if (!errors.length && (await isTaken(value))) errors.push(MSG.usernameTaken);
+  if (!errors.length && (await isTaken(value))) errors.push(FORM_WORDS.usernameTaken);
   return errors.length ? { value: null, errors } : { value, errors };
 }
 
 // Passwords are not trimmed (Django's strip=False).
 function passwordField(raw: unknown): Field {
   const value = formText(raw);
-  if (value === null || value === '') return { value: null, errors: [MSG.required] };
-  const length = charLength(value);
-  if (length > PASSWORD_MAX) return { value: null, errors: [tooLongMessage(PASSWORD_MAX, length)] };
-  return { value, errors: [] };
+  if (value === null || value === '') return { value: null, errors: [FORM_WORDS.required] };
+  const tooLong = maxLengthProblem(value, PASSWORD_MAX_LENGTH);
+  return tooLong ? { value: null, errors: [tooLong] } : { value, errors: [] };
 }
 
 /**
  * What a Django form field makes of a JSON value: null for Django's "empty values" (absent,
  * null, "", [] and {}), else Python's str() of it, so 12345678 is "12345678" and true is "True".
  */
-export function formText(raw: unknown): string | null {
+function formText(raw: unknown): string | null {
   if (raw === undefined || raw === null || raw === '') return null;
   if (Array.isArray(raw) && raw.length === 0) return null;
   if (typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).length === 0) return null;

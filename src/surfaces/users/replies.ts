@@ -1,22 +1,15 @@
 // Every fixed answer and message of the `users` surface (users.md), written once.
-import type { FastifyReply } from 'fastify';
 import type { User } from '../../core/accounts.js';
-import { type GenericReply, sendGeneric } from '../../http/surface.js';
+import type { FormErrors } from '../../core/django-forms.js';
+import type { GenericReply } from '../../http/surface.js';
 
+/** The messages of this surface alone; those it shares with the admin's forms are FORM_WORDS. */
 export const MSG = {
-  required: 'This field is required.',
   usernameInvalid: 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.',
-  usernameTaken: 'A user with that username already exists.',
-  passwordMismatch: 'The two password fields didn\u2019t match.',
   fileEmpty: 'The submitted file is empty.',
   notAnImage: 'Upload a valid image. The file you uploaded was either not an image or a corrupted image.',
   fileTooBig: 'File size exceeds the limit 3.0 MB.',
 } as const;
-
-/** Django's MaxLengthValidator words, for the username and the passwords. */
-export function tooLongMessage(max: number, length: number): string {
-  return `Ensure this value has at most ${max} characters (it has ${length}).`;
-}
 
 export function filenameTooLongMessage(max: number, length: number): string {
   return `Ensure this filename has at most ${max} characters (it has ${length}).`;
@@ -43,29 +36,21 @@ export const REPLY = {
   locked: reply(403, { error: 'Locked out due to too many login failures.' }),
   notAuthenticated: reply(401, { errors: 'User is not authenticated.' }),
   noFile: reply(400, { errors: 'No file uploaded.' }),
+  /** 405: an empty body; the route mechanism adds `Allow`. */
+  methodNotAllowed: reply(405, undefined),
 } as const;
 
-export function csrfFailed(reason: string): GenericReply {
+/** The 403 of users.md §1.3, naming the failed check. */
+export function csrfRefusal(reason: string): GenericReply {
   return { status: 403, body: { errors: 'CSRF verification failed. Request aborted.', reason } };
 }
 
-export function methodNotAllowed(allow: string): GenericReply {
-  return { status: 405, headers: { Allow: allow } };
-}
-
-export function fieldErrors(errors: Record<string, string[]>): GenericReply {
+/** 400 `{"errors": {"<field>": [...]}}`. */
+export function errorsByField(errors: FormErrors): GenericReply {
   return { status: 400, body: { errors } };
 }
 
 /** `{"id", "username", "message"}`: the success shape of every account endpoint here. */
 export function userMessage(user: Pick<User, 'number' | 'username'>, message: string, extra: Record<string, string> = {}): Record<string, unknown> {
   return { id: user.number, username: user.username, message, ...extra };
-}
-
-export function send(replyTo: FastifyReply, g: GenericReply): FastifyReply {
-  return sendGeneric(replyTo, g);
-}
-
-export function sendJson(replyTo: FastifyReply, status: number, body: unknown): FastifyReply {
-  return sendGeneric(replyTo, { status, body });
 }

@@ -1,17 +1,19 @@
 // Request bodies of the JSON API, read as Django REST framework read them (JSON, form or
-// multipart; an empty body is {}), and their values turned into the typed edits the shared
-// actions take. Type errors use DRF's words; the rules themselves live in ../service.
+// multipart; an empty body is {}), and their values turned into the typed edits the core's
+// admin actions take. Type errors use DRF's words; the rules themselves live in core/admin.
 import type { FastifyRequest } from 'fastify';
+import { passwordProblem } from '../../../core/admin/password-edit.js';
+import { FLAG_KEYS, TEXT_KEYS, type UserEdit } from '../../../core/admin/user-edit.js';
+import { FORM_WORDS, type FormErrors } from '../../../core/django-forms.js';
+import type { ProfileFields } from '../../../core/profiles.js';
 import { parseBody, pythonTypeName } from '../../../http/body.js';
 import { DRF_WORDS, isPlainObject } from '../../../http/fields.js';
 import type { GenericReply } from '../../../http/surface.js';
-import type { ProfileFields } from '../../../core/profiles.js';
-import { PASSWORD_MESSAGES, passwordProblem } from '../../../core/admin/password-edit.js';
-import { FLAG_KEYS, type FieldErrors, TEXT_KEYS, type UserEdit } from '../../../core/admin/user-edit.js';
-import { API_HEADERS, badRequest, fieldErrors } from './replies.js';
+import { invalidFields } from './replies.js';
+import { adminApiStyle } from './style.js';
 
-export type Data = Record<string, unknown>;
-export type ReadData = { ok: true; data: Data } | { ok: false; reply: GenericReply };
+type Data = Record<string, unknown>;
+type ReadData = { ok: true; data: Data } | { ok: false; reply: GenericReply };
 
 const BOOLEAN_INVALID = 'Must be a valid boolean.';
 // DRF's BooleanField accepts these spellings (and JSON true/false, 1/0).
@@ -22,7 +24,9 @@ function has(data: Data, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(data, key) && data[key] !== undefined;
 }
 
-export async function readData(request: FastifyRequest): Promise<ReadData> {
+/** The body as a dictionary, or the API's 400/415; a view reads it after its own 404 and 403. */
+export async function readApiData(request: FastifyRequest): Promise<ReadData> {
+  const { words } = adminApiStyle;
   const parsed = await parseBody(request);
   switch (parsed.kind) {
     case 'empty':
@@ -33,13 +37,13 @@ export async function readData(request: FastifyRequest): Promise<ReadData> {
     case 'json':
       if (parsed.value === null) return { ok: true, data: {} };
       if (isPlainObject(parsed.value)) return { ok: true, data: parsed.value };
-      return { ok: false, reply: fieldErrors({ non_field_errors: [`Invalid data. Expected a dictionary, but got ${pythonTypeName(parsed.value)}.`] }) };
+      return { ok: false, reply: invalidFields({ non_field_errors: [`Invalid data. Expected a dictionary, but got ${pythonTypeName(parsed.value)}.`] }) };
     case 'bad_json':
-      return { ok: false, reply: badRequest(`JSON parse error - ${parsed.reason}`) };
+      return { ok: false, reply: words.malformedJson(parsed.reason) };
     case 'bad_multipart':
-      return { ok: false, reply: badRequest(`Multipart form parse error - ${parsed.reason}`) };
+      return { ok: false, reply: words.malformedMultipart(parsed.reason) };
     case 'unsupported':
-      return { ok: false, reply: { status: 415, body: { detail: `Unsupported media type "${parsed.mediaType}" in request.` }, headers: API_HEADERS } };
+      return { ok: false, reply: words.unsupportedMediaType(parsed.mediaType) };
   }
 }
 
@@ -62,9 +66,9 @@ function bool(value: unknown): boolean | null {
 }
 
 /** PATCH /users/<id>/: the editable fields present; other keys are ignored. */
-export function userEditFrom(data: Data): { input: UserEdit; known: FieldErrors } {
+export function userEditFrom(data: Data): { input: UserEdit; known: FormErrors } {
   const input: UserEdit = {};
-  const known: FieldErrors = {};
+  const known: FormErrors = {};
   for (const key of TEXT_KEYS) {
     if (!has(data, key)) continue;
     const raw = data[key];
@@ -89,8 +93,8 @@ export function userEditFrom(data: Data): { input: UserEdit; known: FieldErrors 
 }
 
 /** POST /users/<id>/password/: `{"password": "…"}`, 8 to 128 characters, not trimmed. */
-export function passwordFrom(data: Data): { ok: true; password: string } | { ok: false; errors: FieldErrors } {
-  if (!has(data, 'password')) return { ok: false, errors: { password: [PASSWORD_MESSAGES.required] } };
+export function passwordFrom(data: Data): { ok: true; password: string } | { ok: false; errors: FormErrors } {
+  if (!has(data, 'password')) return { ok: false, errors: { password: [FORM_WORDS.required] } };
   const raw = data.password;
   if (raw === null) return { ok: false, errors: { password: [DRF_WORDS.null('password')] } };
   const t = text(raw);
@@ -100,9 +104,9 @@ export function passwordFrom(data: Data): { ok: true; password: string } | { ok:
 }
 
 /** PATCH /profiles/<kind>/<id>/: `bio` and `instagram`. */
-export function profileEditFrom(data: Data): { input: ProfileFields; known: FieldErrors } {
+export function profileEditFrom(data: Data): { input: ProfileFields; known: FormErrors } {
   const input: ProfileFields = {};
-  const known: FieldErrors = {};
+  const known: FormErrors = {};
   for (const key of ['bio', 'instagram'] as const) {
     if (!has(data, key)) continue;
     const raw = data[key];

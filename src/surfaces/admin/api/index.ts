@@ -1,13 +1,13 @@
-// The admin JSON API (admin.md §3): every route under /admin/api/.
-import type { FastifyInstance } from 'fastify';
+// The admin JSON API (admin.md §3): every route under /admin/api/, declared in the files beside
+// this one and registered by the one route mechanism with the API's style.
 import type { AdminServices } from '../service/index.js';
-import { auditRoutes } from './audit.js';
-import { registerApiRoute } from './pipeline.js';
-import { profileRoutes } from './profiles.js';
-import { userRoutes } from './users.js';
+import { adminAuditRoutes } from './audit.js';
+import { adminProfileRoutes } from './profiles.js';
+import type { AdminApiRoute } from './style.js';
+import { adminUserRoutes } from './users.js';
 
 export const API_PREFIX = '/admin/api/';
 
-export function registerApi(app: FastifyInstance, services: AdminServices): void {
-  for (const route of [...auditRoutes(), ...userRoutes(), ...profileRoutes()]) registerApiRoute(app, services, route);
+export function adminApiRoutes(services: AdminServices): AdminApiRoute[] {
+  return [...adminAuditRoutes(services), ...adminUserRoutes(services), ...adminProfileRoutes(services)];
 }

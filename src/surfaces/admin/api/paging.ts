@@ -5,8 +5,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
 import { publicBase } from '../../../http/request.js';
 
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 200;
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 200;
 
 export interface PageRequest {
   page: number;

@@ -1,52 +1,86 @@
 // /admin/api/profiles/<kind>/… (admin.md §3.3): list with search, read, edit, delete. Each kind
 // has routes of its own, so an unknown kind is an unknown path.
-import type { Profile, ProfileKind } from '../../../core/profiles.js';
-import { PROFILE_KINDS } from '../../../core/profiles.js';
+import { PROFILE_KINDS, type Profile, type ProfileKind } from '../../../core/profiles.js';
 import type { GenericReply } from '../../../http/surface.js';
+import type { AdminServices } from '../service/index.js';
 import { profileJson } from '../service/shapes.js';
-import { profileEditFrom, readData } from './data.js';
+import { profileEditFrom, readApiData } from './data.js';
 import { pageBody, pageExists, pageRequest, queryParam } from './paging.js';
-import type { ApiCall, ApiHandler, ApiRoute } from './pipeline.js';
-import { API, ok } from './replies.js';
+import { API, jsonOk } from './replies.js';
+import { AdminProfile, BODY_ANSWERS, ADMIN_API_COMMON, INVALID_PAGE, OBJECT_NOT_FOUND, DONE_NO_CONTENT, ProfileEditBody, ProfileListQuery, pageOf } from './schemas.js';
+import type { AdminApiCall, AdminApiRoute } from './style.js';
+import { actorOf } from './style.js';
 import { refusalReply } from './users.js';
 
-function list(kind: ProfileKind): ApiHandler {
-  return async (call) => {
+const TITLE: Record<ProfileKind, string> = { artist: 'Artist', collector: 'Collector' };
+
+function routesOf(services: AdminServices, kind: ProfileKind): AdminApiRoute[] {
+  const { ctx } = services;
+  const Kind = TITLE[kind];
+
+  async function list(call: AdminApiCall): Promise<GenericReply> {
     const page = pageRequest(call.request);
     if (!page) return API.invalidPage;
     const q = queryParam(call.request, 'q')?.trim() ?? '';
-    const found = await call.services.ctx.profiles.search(kind, q, page.offset, page.size);
+    const found = await ctx.profiles.search(kind, q, page.offset, page.size);
     if (!pageExists(page, found.count)) return API.invalidPage;
-    return ok(pageBody(call.request, call.services.ctx.config, page, found.count, found.items.map(profileJson)));
-  };
-}
+    return jsonOk(pageBody(call.request, ctx.config, page, found.count, found.items.map(profileJson)));
+  }
 
-function withProfile(kind: ProfileKind, then: (call: ApiCall, profile: Profile) => Promise<GenericReply>): ApiHandler {
-  return async (call) => {
-    const profile = await call.services.ctx.admin.profileByPathId(kind, call.params.id);
-    return profile ? then(call, profile) : API.notFound;
-  };
-}
+  function withProfile(then: (call: AdminApiCall, profile: Profile) => Promise<GenericReply>): (call: AdminApiCall) => Promise<GenericReply> {
+    return async (call) => {
+      const profile = await ctx.admin.profileByPathId(kind, call.params.id);
+      return profile ? then(call, profile) : API.notFound;
+    };
+  }
 
-function routesOf(kind: ProfileKind): ApiRoute[] {
-  const detail = withProfile(kind, async (_call, profile) => ok(profileJson(profile)));
-  const edit = withProfile(kind, async (call, profile) => {
-    const read = await readData(call.request);
+  const detail = withProfile(async (_call, profile) => jsonOk(profileJson(profile)));
+  const edit = withProfile(async (call, profile) => {
+    const read = await readApiData(call.request);
     if (!read.ok) return read.reply;
     const { input, known } = profileEditFrom(read.data);
-    const r = await call.services.profiles.update(call.actor, profile, input, known);
-    return r.ok ? ok(profileJson(r.profile)) : refusalReply(r);
+    const r = await services.profiles.update(actorOf(call), profile, input, known);
+    return r.ok ? jsonOk(profileJson(r.profile)) : refusalReply(r);
   });
-  const remove = withProfile(kind, async (call, profile) => {
-    const r = await call.services.profiles.remove(call.actor, profile);
+  const remove = withProfile(async (call, profile) => {
+    const r = await services.profiles.remove(actorOf(call), profile);
     return r.ok ? API.noContent : refusalReply(r);
   });
+
   return [
-    { path: `/admin/api/profiles/${kind}/`, summary: `${kind} profiles, newest first`, methods: { GET: list(kind) } },
-    { path: `/admin/api/profiles/${kind}/:id/`, summary: `One ${kind} profile: read, edit, delete`, methods: { GET: detail, PATCH: edit, DELETE: remove } },
+    {
+      paths: [`/admin/api/profiles/${kind}/`, `/admin/api/profiles/${kind}`],
+      name: `${Kind} Profiles`,
+      credential: 'required',
+      methods: {
+        GET: {
+          operationId: `adminList${Kind}Profiles`,
+          summary: `${Kind} profiles, newest first`,
+          query: ProfileListQuery,
+          responses: { 200: { description: 'A page of profiles', schema: pageOf(AdminProfile) }, 404: INVALID_PAGE, ...ADMIN_API_COMMON },
+          handle: list,
+        },
+      },
+    },
+    {
+      paths: [`/admin/api/profiles/${kind}/:id/`, `/admin/api/profiles/${kind}/:id`],
+      name: `${Kind} Profile`,
+      credential: 'required',
+      methods: {
+        GET: { operationId: `adminGet${Kind}Profile`, summary: `One ${kind} profile`, responses: { 200: { description: 'The profile', schema: AdminProfile }, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON }, handle: detail },
+        PATCH: {
+          operationId: `adminUpdate${Kind}Profile`,
+          summary: `Edit a ${kind} profile (bio, instagram)`,
+          body: { readByHandler: true, schema: ProfileEditBody },
+          responses: { 200: { description: 'The profile as saved', schema: AdminProfile }, 404: OBJECT_NOT_FOUND, ...BODY_ANSWERS, ...ADMIN_API_COMMON },
+          handle: edit,
+        },
+        DELETE: { operationId: `adminDelete${Kind}Profile`, summary: `Delete a ${kind} profile (the account stays)`, responses: { 204: DONE_NO_CONTENT, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON }, handle: remove },
+      },
+    },
   ];
 }
 
-export function profileRoutes(): ApiRoute[] {
-  return PROFILE_KINDS.flatMap(routesOf);
+export function adminProfileRoutes(services: AdminServices): AdminApiRoute[] {
+  return PROFILE_KINDS.flatMap((kind) => routesOf(services, kind));
 }

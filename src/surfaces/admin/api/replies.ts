@@ -1,11 +1,12 @@
-// The JSON API's fixed answers (admin.md §3.1), made once and reused. Every answer of the API
-// is `no-store`: they carry account data and credentials' effects.
-import type { GenericReply } from '../../../http/surface.js';
-import { throttleMessage } from '../../../core/throttle.js';
+// The JSON API's answers (admin.md §3.1), fixed ones made once. Every answer of the API is
+// `no-store` (they carry account data and credentials' effects): the style sets it on every
+// route's answer, and the fixed answers carry it for the places outside a route (an unknown
+// path, a body too large for Fastify).
+import type { FormErrors } from '../../../core/django-forms.js';
 import type { V1AuthError } from '../../../core/v1-credentials.js';
-import type { FieldErrors } from '../../../core/admin/user-edit.js';
+import type { GenericReply } from '../../../http/surface.js';
 
-export const API_HEADERS = Object.freeze({ 'Cache-Control': 'no-store' });
+export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'Cache-Control': 'no-store' });
 
 function fixed(status: number, detail: string, headers: Record<string, string> = {}): GenericReply {
   return Object.freeze({ status, body: Object.freeze({ detail }), headers: Object.freeze({ ...API_HEADERS, ...headers }) });
@@ -28,29 +29,19 @@ export const API = {
 /** v1's credential failures, each wrapped as an object unless it already is one. */
 export function authFailed(error: V1AuthError): GenericReply {
   const body = typeof error === 'string' ? { detail: error } : error;
-  return { status: 401, body, headers: { ...API_HEADERS, 'WWW-Authenticate': 'Token' } };
+  return { status: 401, body, headers: { 'WWW-Authenticate': 'Token' } };
 }
 
-export function throttled(retryAfterSec: number): GenericReply {
-  return { status: 429, body: { detail: throttleMessage(retryAfterSec) }, headers: { ...API_HEADERS, 'Retry-After': String(retryAfterSec) } };
+/** `{"detail": "…"}` with any status (a guard's 400, the reset mail's 429, …). */
+export function detailReply(status: number, detail: string, headers: Record<string, string> = {}): GenericReply {
+  return { status, body: { detail }, headers };
 }
 
-export function methodNotAllowed(method: string): GenericReply {
-  return { status: 405, body: { detail: `Method "${method}" not allowed.` }, headers: API_HEADERS };
+/** 400 `{"<field>": ["<msg>", …]}`. */
+export function invalidFields(errors: FormErrors): GenericReply {
+  return { status: 400, body: errors };
 }
 
-export function badRequest(detail: string): GenericReply {
-  return { status: 400, body: { detail }, headers: API_HEADERS };
-}
-
-export function tooSoon(detail: string, retryAfterSec: number): GenericReply {
-  return { status: 429, body: { detail }, headers: { ...API_HEADERS, 'Retry-After': String(retryAfterSec) } };
-}
-
-export function fieldErrors(errors: FieldErrors): GenericReply {
-  return { status: 400, body: errors, headers: API_HEADERS };
-}
-
-export function ok(body: unknown, status = 200): GenericReply {
-  return { status, body, headers: API_HEADERS };
+export function jsonOk(body: unknown): GenericReply {
+  return { status: 200, body };
 }

@@ -1,126 +1,195 @@
 // /admin/api/users/… (admin.md §3.3): list, detail, edit, delete, and the account actions.
-// Inside a handler: the user (404), the superuser-only rule (403), the body (400/415), then
-// the shared action, whose refusals map onto the API's answers here.
-import { v1AvatarUrl } from '../../../http/avatar-url.js';
-import type { FastifyRequest } from 'fastify';
+// Inside a view: the user (404), the superuser-only rule (403), the body (400/415), then the
+// core's admin action, whose refusals map onto the API's answers here.
 import type { User } from '../../../core/accounts.js';
-import type { GenericReply } from '../../../http/surface.js';
-
 import type { Refusal } from '../../../core/admin/outcomes.js';
 import { MESSAGES, mayTouch } from '../../../core/admin/permissions.js';
 import type { UserFilters } from '../../../core/admin/queries.js';
+import { v1AvatarUrl } from '../../../http/avatar-url.js';
+import { Detail } from '../../../http/schemas.js';
+import type { GenericReply } from '../../../http/surface.js';
+import type { AdminServices } from '../service/index.js';
 import { userJson } from '../service/shapes.js';
-import { passwordFrom, readData, userEditFrom } from './data.js';
+import { passwordFrom, readApiData, userEditFrom } from './data.js';
 import { pageBody, pageExists, pageRequest, queryParam } from './paging.js';
-import type { ApiCall, ApiHandler, ApiRoute } from './pipeline.js';
-import { API, badRequest, fieldErrors, ok, tooSoon } from './replies.js';
+import { API, detailReply, invalidFields, jsonOk } from './replies.js';
+import { AdminUser, BODY_ANSWERS, ADMIN_API_COMMON, INVALID_FILTER, INVALID_PAGE, OBJECT_NOT_FOUND, DONE_NO_CONTENT, PasswordBody, UserEditBody, UserListQuery, pageOf } from './schemas.js';
+import { type AdminApiCall, type AdminApiOperation, type AdminApiRoute, actorOf } from './style.js';
 
 export function refusalReply(r: Refusal): GenericReply {
   switch (r.kind) {
     case 'forbidden':
       return API.forbidden;
     case 'guard':
-      return badRequest(r.message);
+      return detailReply(400, r.message);
     case 'invalid':
-      return fieldErrors(r.errors);
+      return invalidFields(r.errors);
     case 'gone':
       return API.notFound;
   }
 }
 
-async function shape(call: ApiCall, user: User) {
-  return userJson(user, call.services.ctx.lockout, await v1AvatarUrl(call.services.ctx, call.request, user));
-}
-
 const FILTERS = ['active', 'staff', 'locked', 'verified'] as const;
 
 /** `true`/`false` filters; empty means no filter. */
-function userFilters(request: FastifyRequest): { ok: true; filters: UserFilters } | { ok: false; reply: GenericReply } {
-  const filters: UserFilters = { q: queryParam(request, 'q')?.trim() || undefined };
+function userFilters(call: AdminApiCall): { ok: true; filters: UserFilters } | { ok: false; reply: GenericReply } {
+  const filters: UserFilters = { q: queryParam(call.request, 'q')?.trim() || undefined };
   for (const name of FILTERS) {
-    const raw = queryParam(request, name);
+    const raw = queryParam(call.request, name);
     if (raw === undefined || raw === '') continue;
     const v = raw.toLowerCase();
     if (v !== 'true' && v !== 'false') {
-      return { ok: false, reply: fieldErrors({ [name]: [`Select a valid choice. ${raw} is not one of the available choices.`] }) };
+      return { ok: false, reply: invalidFields({ [name]: [`Select a valid choice. ${raw} is not one of the available choices.`] }) };
     }
     filters[name] = v === 'true';
   }
   return { ok: true, filters };
 }
 
-const list: ApiHandler = async (call) => {
-  const page = pageRequest(call.request);
-  if (!page) return API.invalidPage;
-  const f = userFilters(call.request);
-  if (!f.ok) return f.reply;
-  const found = await call.services.queries.users(f.filters, page.offset, page.size);
-  if (!pageExists(page, found.count)) return API.invalidPage;
-  return ok(pageBody(call.request, call.services.ctx.config, page, found.count, await Promise.all(found.items.map((u) => shape(call, u)))));
-};
+type UserView = (call: AdminApiCall, user: User) => Promise<GenericReply>;
 
-/** Runs `then` with the path's user, or answers 404. */
-function withUser(then: (call: ApiCall, user: User) => Promise<GenericReply>): ApiHandler {
-  return async (call) => {
-    const user = await call.services.ctx.admin.userByPathId(call.params.id);
-    return user ? then(call, user) : API.notFound;
-  };
-}
+export function adminUserRoutes(services: AdminServices): AdminApiRoute[] {
+  const { ctx } = services;
 
-/** As withUser, and the user must be one the caller may touch (superuser-only rule). */
-function withTouchable(then: (call: ApiCall, user: User) => Promise<GenericReply>): ApiHandler {
-  return withUser(async (call, user) => (mayTouch(call.staff, user) ? then(call, user) : API.forbidden));
-}
+  async function shape(call: AdminApiCall, user: User) {
+    return userJson(user, ctx.lockout, await v1AvatarUrl(ctx, call.request, user));
+  }
 
-const detail = withUser(async (call, user) => ok(await shape(call, user)));
+  /** Runs `then` with the path's user, or answers 404. */
+  function withUser(then: UserView): (call: AdminApiCall) => Promise<GenericReply> {
+    return async (call) => {
+      const user = await ctx.admin.userByPathId(call.params.id);
+      return user ? then(call, user) : API.notFound;
+    };
+  }
 
-const edit = withTouchable(async (call, user) => {
-  const read = await readData(call.request);
-  if (!read.ok) return read.reply;
-  const { input, known } = userEditFrom(read.data);
-  const r = await call.services.users.update(call.actor, user, input, known);
-  return r.ok ? ok(await shape(call, r.user)) : refusalReply(r);
-});
+  /** As withUser, and the user must be one the caller may touch (superuser-only rule). */
+  function withTouchable(then: UserView): (call: AdminApiCall) => Promise<GenericReply> {
+    return withUser(async (call, user) => (mayTouch(actorOf(call).user, user) ? then(call, user) : API.forbidden));
+  }
 
-const remove = withUser(async (call, user) => {
-  const r = await call.services.users.remove(call.actor, user);
-  return r.ok ? API.noContent : refusalReply(r);
-});
+  async function list(call: AdminApiCall): Promise<GenericReply> {
+    const page = pageRequest(call.request);
+    if (!page) return API.invalidPage;
+    const f = userFilters(call);
+    if (!f.ok) return f.reply;
+    const found = await services.queries.users(f.filters, page.offset, page.size);
+    if (!pageExists(page, found.count)) return API.invalidPage;
+    return jsonOk(pageBody(call.request, ctx.config, page, found.count, await Promise.all(found.items.map((u) => shape(call, u)))));
+  }
 
-const setPassword = withTouchable(async (call, user) => {
-  const read = await readData(call.request);
-  if (!read.ok) return read.reply;
-  const pw = passwordFrom(read.data);
-  if (!pw.ok) return fieldErrors(pw.errors);
-  const r = await call.services.users.setPassword(call.actor, user, pw.password);
-  return r.ok ? API.noContent : refusalReply(r);
-});
+  const detail = withUser(async (call, user) => jsonOk(await shape(call, user)));
 
-const unlock = withTouchable(async (call, user) => {
-  const r = await call.services.users.unlock(call.actor, user);
-  return r.ok ? API.noContent : refusalReply(r);
-});
+  const edit = withTouchable(async (call, user) => {
+    const read = await readApiData(call.request);
+    if (!read.ok) return read.reply;
+    const { input, known } = userEditFrom(read.data);
+    const r = await services.users.update(actorOf(call), user, input, known);
+    return r.ok ? jsonOk(await shape(call, r.user)) : refusalReply(r);
+  });
 
-const revoke = withTouchable(async (call, user) => {
-  const r = await call.services.users.revokeSessions(call.actor, user);
-  return r.ok ? API.noContent : refusalReply(r);
-});
+  const remove = withUser(async (call, user) => {
+    const r = await services.users.remove(actorOf(call), user);
+    return r.ok ? API.noContent : refusalReply(r);
+  });
 
-const sendReset = withUser(async (call, user) => {
-  const r = await call.services.users.sendResetMail(call.actor, user);
-  if (r.status === 'forbidden') return API.forbidden;
-  if (r.status === 'no_email') return badRequest(MESSAGES.noEmail);
-  if (r.status === 'limited') return tooSoon(MESSAGES.resetTooSoon, r.retryAfterSec);
-  return API.noContent;
-});
+  const setPassword = withTouchable(async (call, user) => {
+    const read = await readApiData(call.request);
+    if (!read.ok) return read.reply;
+    const pw = passwordFrom(read.data);
+    if (!pw.ok) return invalidFields(pw.errors);
+    const r = await services.users.setPassword(actorOf(call), user, pw.password);
+    return r.ok ? API.noContent : refusalReply(r);
+  });
 
-export function userRoutes(): ApiRoute[] {
+  const unlock = withTouchable(async (call, user) => {
+    const r = await services.users.unlock(actorOf(call), user);
+    return r.ok ? API.noContent : refusalReply(r);
+  });
+
+  const revoke = withTouchable(async (call, user) => {
+    const r = await services.users.revokeSessions(actorOf(call), user);
+    return r.ok ? API.noContent : refusalReply(r);
+  });
+
+  const sendReset = withUser(async (call, user) => {
+    const r = await services.users.sendResetMail(actorOf(call), user);
+    if (r.status === 'forbidden') return API.forbidden;
+    if (r.status === 'no_email') return detailReply(400, MESSAGES.noEmail);
+    if (r.status === 'limited') return detailReply(429, MESSAGES.resetTooSoon, { 'Retry-After': String(r.retryAfterSec) });
+    return API.noContent;
+  });
+
+  /** A POST action on one user: 204, or one of the refusals. */
+  function action(operationId: string, summary: string, handle: AdminApiOperation['handle'], extra: AdminApiOperation['responses'] = {}): AdminApiOperation {
+    return { operationId, summary, responses: { 204: DONE_NO_CONTENT, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON, ...extra }, handle };
+  }
+
   return [
-    { path: '/admin/api/users/', summary: 'Users, newest first', methods: { GET: list } },
-    { path: '/admin/api/users/:id/', summary: 'One user: read, edit, delete', methods: { GET: detail, PATCH: edit, DELETE: remove } },
-    { path: '/admin/api/users/:id/password/', summary: 'Set a user\u2019s password', methods: { POST: setPassword } },
-    { path: '/admin/api/users/:id/unlock/', summary: 'Clear a user\u2019s lockout', methods: { POST: unlock } },
-    { path: '/admin/api/users/:id/revoke-sessions/', summary: 'End every session and token of a user', methods: { POST: revoke } },
-    { path: '/admin/api/users/:id/send-reset/', summary: 'Mail a user a password reset link', methods: { POST: sendReset } },
+    {
+      paths: ['/admin/api/users/', '/admin/api/users'],
+      name: 'Users',
+      credential: 'required',
+      methods: {
+        GET: {
+          operationId: 'adminListUsers',
+          summary: 'Users, newest first',
+          query: UserListQuery,
+          responses: { 200: { description: 'A page of users', schema: pageOf(AdminUser) }, 400: INVALID_FILTER, 404: INVALID_PAGE, ...ADMIN_API_COMMON },
+          handle: list,
+        },
+      },
+    },
+    {
+      paths: ['/admin/api/users/:id/', '/admin/api/users/:id'],
+      name: 'User',
+      credential: 'required',
+      methods: {
+        GET: { operationId: 'adminGetUser', summary: 'One user', responses: { 200: { description: 'The user', schema: AdminUser }, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON }, handle: detail },
+        PATCH: {
+          operationId: 'adminUpdateUser',
+          summary: 'Edit a user (the keys sent); audited with the changed fields',
+          description: 'A new email is unverified unless `email_verified` is sent too; clearing `is_active` ends every session and token.',
+          body: { readByHandler: true, schema: UserEditBody },
+          responses: { 200: { description: 'The user as saved', schema: AdminUser }, 404: OBJECT_NOT_FOUND, ...BODY_ANSWERS, ...ADMIN_API_COMMON },
+          handle: edit,
+        },
+        DELETE: { operationId: 'adminDeleteUser', summary: 'Delete a user and everything that hangs on it', responses: { 204: DONE_NO_CONTENT, 400: { description: 'A guard: `{"detail": "…"}`', schema: Detail }, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON }, handle: remove },
+      },
+    },
+    {
+      paths: ['/admin/api/users/:id/password/', '/admin/api/users/:id/password'],
+      name: 'User Password',
+      credential: 'required',
+      methods: {
+        POST: {
+          ...action('adminSetUserPassword', 'Set a user’s password; every session and token of the user ends', setPassword, BODY_ANSWERS),
+          body: { readByHandler: true, schema: PasswordBody },
+        },
+      },
+    },
+    {
+      paths: ['/admin/api/users/:id/unlock/', '/admin/api/users/:id/unlock'],
+      name: 'User Unlock',
+      credential: 'required',
+      methods: { POST: action('adminUnlockUser', 'Clear a user’s lockout streak and lock', unlock) },
+    },
+    {
+      paths: ['/admin/api/users/:id/revoke-sessions/', '/admin/api/users/:id/revoke-sessions'],
+      name: 'User Revoke Sessions',
+      credential: 'required',
+      methods: { POST: action('adminRevokeUserSessions', 'End every session and token of a user', revoke) },
+    },
+    {
+      paths: ['/admin/api/users/:id/send-reset/', '/admin/api/users/:id/send-reset'],
+      name: 'User Send Reset',
+      credential: 'required',
+      methods: {
+        POST: action('adminSendUserReset', 'Mail a user a password reset link', sendReset, {
+          400: { description: '`{"detail": "This user has no email address."}`', schema: Detail },
+          429: { ...ADMIN_API_COMMON[429], description: 'Throttled, or `{"detail": "A reset email was sent less than a minute ago."}`' },
+        }),
+      },
+    },
   ];
 }

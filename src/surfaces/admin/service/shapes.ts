@@ -94,7 +94,7 @@ function personJson(id: string | null, email: string | null, username: string | 
 }
 
 /** Details are stored as a JSON object; anything else (never written by us) shows as {}. */
-export function auditDetails(text: string): Record<string, unknown> {
+function auditDetails(text: string): Record<string, unknown> {
   try {
     const v: unknown = JSON.parse(text);
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};

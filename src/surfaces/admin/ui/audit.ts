@@ -1,15 +1,15 @@
 // GET /admin/audit/ (admin.md §2.2, §4): entries of every surface, newest first, 100 a page,
 // filtered by event, by actor or user (id, email or username), and by a range of UTC dates.
-import type { FastifyInstance } from 'fastify';
 import { AUDIT_EVENTS } from '../../../core/audit.js';
 import { MICROS_PER_SECOND } from '../../../core/time.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
 import type { AuditFilters } from '../../../core/admin/queries.js';
 import { auditTable } from './audit-table.js';
-import { type FormErrors, type SelectOption, selectField, textField } from './forms.js';
+import type { FormErrors } from '../../../core/django-forms.js';
+import { type SelectOption, selectField, textField } from './forms.js';
 import { html } from './html.js';
-import { type StaffCall, staffRoute } from './kit.js';
+import { type StaffCall, type UiRoute, staffPage } from './style.js';
 import { loadPage, pager, queryOf } from './paging.js';
 
 const PAGE_SIZE = 100;
@@ -26,7 +26,7 @@ function eventOptions(current: string | undefined): SelectOption[] {
 }
 
 /** `YYYY-MM-DD` → the start of that UTC day in microseconds, or null. */
-export function dayStart(text: string): number | null {
+function dayStart(text: string): number | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   if (!m) return null;
   const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
@@ -69,6 +69,6 @@ ${pager('/admin/audit/', query, p, p.count === 1 ? 'entry' : 'entries')}`;
   return call.page({ title: 'Audit log', body, section: 'audit' });
 }
 
-export function registerAudit(app: FastifyInstance, services: AdminServices): void {
-  staffRoute(app, services, { path: '/admin/audit/', get: auditList });
+export function auditPages(services: AdminServices): UiRoute[] {
+  return [staffPage(services, '/admin/audit/', 'Audit log', { GET: auditList })];
 }

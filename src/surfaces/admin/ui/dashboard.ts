@@ -1,10 +1,9 @@
 // GET /admin/: the numbers of admin.md §3.2, grouped, each linking to where it can be looked into.
-import type { FastifyInstance } from 'fastify';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
 import type { Stats } from '../../../core/admin/stats.js';
 import { html } from './html.js';
-import { type StaffCall, staffRoute } from './kit.js';
+import { type StaffCall, type UiRoute, staffPage } from './style.js';
 
 interface Tile { key: keyof Stats; label: string; href?: string }
 
@@ -54,6 +53,6 @@ ${GROUPS.map((g) => html`<section class="group" aria-labelledby="g-${g.title.rep
   return call.page({ title: 'Dashboard', body, section: 'dashboard' });
 }
 
-export function registerDashboard(app: FastifyInstance, services: AdminServices): void {
-  staffRoute(app, services, { path: '/admin/', get: dashboard });
+export function dashboardPages(services: AdminServices): UiRoute[] {
+  return [staffPage(services, '/admin/', 'Dashboard', { GET: dashboard })];
 }

@@ -1,8 +1,7 @@
 // Form fields of the admin UI. Every field has a label tied to it; its messages sit right under
 // it and are announced with the field (aria-describedby, aria-invalid).
+import type { FormErrors } from '../../../core/django-forms.js';
 import { type HtmlValue, type SafeHtml, html, when } from './html.js';
-
-export type FormErrors = Record<string, string[]>;
 
 interface FieldBase {
   name: string;

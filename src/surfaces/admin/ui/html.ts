@@ -1,6 +1,7 @@
-// HTML with every interpolated value escaped unless it is already markup (SafeHtml). The one
-// escapeHtml of the admin UI: a template can't forget to escape, because plain strings are
-// always escaped and only `html` templates produce SafeHtml.
+// HTML with every interpolated value escaped unless it is already markup (SafeHtml): a template
+// can't forget to escape, because plain strings are always escaped and only `html` templates
+// produce SafeHtml. The escaping is the mails' own (core/mail-templates.ts).
+import { escapeHtml } from '../../../core/mail-templates.js';
 
 export class SafeHtml {
   constructor(readonly value: string) {}
@@ -10,13 +11,6 @@ export class SafeHtml {
 }
 
 export type HtmlValue = SafeHtml | string | number | boolean | null | undefined | readonly HtmlValue[];
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
 
 function render(value: HtmlValue): string {
   if (value instanceof SafeHtml) return value.value;

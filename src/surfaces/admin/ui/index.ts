@@ -1,22 +1,26 @@
-// The admin web UI (admin.md §2): server-rendered pages under /admin/ that work without script.
-import type { FastifyInstance } from 'fastify';
+// The admin web UI (admin.md §2): server-rendered pages under /admin/ that work without script,
+// declared in the files beside this one and registered by the one route mechanism with the UI's
+// style.
 import type { AdminServices } from '../service/index.js';
-import { registerAudit } from './audit.js';
-import { registerDashboard } from './dashboard.js';
-import { registerLogin } from './login.js';
-import { registerProfiles } from './profiles.js';
-import { registerStylesheet } from './stylesheet.js';
-import { registerUserActions } from './user-actions.js';
-import { registerUserDetail } from './user-detail.js';
-import { registerUserList } from './users-list.js';
+import { auditPages } from './audit.js';
+import { dashboardPages } from './dashboard.js';
+import { loginPages } from './login.js';
+import { profilePages } from './profiles.js';
+import { stylesheetRoutes } from './stylesheet.js';
+import type { UiRoute } from './style.js';
+import { userActionPages } from './user-actions.js';
+import { userDetailPages } from './user-detail.js';
+import { userListPages } from './users-list.js';
 
-export function registerUi(app: FastifyInstance, services: AdminServices): void {
-  registerStylesheet(app);
-  registerLogin(app, services);
-  registerDashboard(app, services);
-  registerUserList(app, services);
-  registerUserDetail(app, services);
-  registerUserActions(app, services);
-  registerProfiles(app, services);
-  registerAudit(app, services);
+export function adminUiRoutes(services: AdminServices): UiRoute[] {
+  return [
+    ...stylesheetRoutes(),
+    ...loginPages(services),
+    ...dashboardPages(services),
+    ...userListPages(services),
+    ...userDetailPages(services),
+    ...userActionPages(services),
+    ...profilePages(services),
+    ...auditPages(services),
+  ];
 }

@@ -1,21 +1,20 @@
 // /admin/login/ and /admin/logout/ (admin.md §2.2, §2.3). The login is the core's one password
 // login (lockout, streak, audit) with `requireStaff`, and it sets the login slot of the shared
 // `sessionid` session, so it logs in on `users` too.
+import { FORM_WORDS, type FormErrors } from '../../../core/django-forms.js';
 import { pyStrip } from '../../../http/fields.js';
 import { requestMeta } from '../../../http/request.js';
 import { endLogin, startLogin } from '../../../http/session-login.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
 import { isStaff } from '../../../core/admin/permissions.js';
-import { type FormErrors, formAlert, textField } from './forms.js';
+import { formAlert, textField } from './forms.js';
 import { html, when } from './html.js';
 import { csrfField, displayName } from './layout.js';
-import { type StaffCall, type UiCall, publicRoute, staffRoute } from './kit.js';
+import { type StaffCall, type UiCall, type UiRoute, publicPage, staffPage } from './style.js';
 import { safeNext } from './paths.js';
-import type { FastifyInstance } from 'fastify';
 
-export const LOGIN_MESSAGES = {
-  required: 'This field is required.',
+const LOGIN_MESSAGES = {
   badCredentials: 'Please enter the correct username or email and password for a staff account.',
   locked: 'Locked out due to too many login failures.',
 } as const;
@@ -58,8 +57,8 @@ async function logIn(call: UiCall): Promise<GenericReply> {
   const password = call.form.password ?? '';
   const next = call.form.next ?? '';
   const errors: FormErrors = {};
-  if (!username) errors.username = [LOGIN_MESSAGES.required];
-  if (!password) errors.password = [LOGIN_MESSAGES.required];
+  if (!username) errors.username = [FORM_WORDS.required];
+  if (!password) errors.password = [FORM_WORDS.required];
   if (Object.keys(errors).length) return loginPage(call, { username, next, errors });
 
   const { ctx } = call;
@@ -76,7 +75,9 @@ async function logOut(call: StaffCall): Promise<GenericReply> {
   return call.redirect('/admin/login/', 'logged_out');
 }
 
-export function registerLogin(app: FastifyInstance, services: AdminServices): void {
-  publicRoute(app, services, { path: '/admin/login/', get: showLogin, post: logIn });
-  staffRoute(app, services, { path: '/admin/logout/', post: logOut });
+export function loginPages(services: AdminServices): UiRoute[] {
+  return [
+    publicPage(services, '/admin/login/', 'Log in', { GET: showLogin, POST: logIn }),
+    staffPage(services, '/admin/logout/', 'Log out', { POST: logOut }),
+  ];
 }

@@ -1,5 +1,4 @@
-// Paths of the admin UI: where the login page sends people back to, and which slash-less
-// paths are worth a 301 (admin.md §2.1 "Paths").
+// Paths of the admin UI: where the login page sends people back to (admin.md §2.1, §2.3).
 
 const LOGIN = '/admin/login/';
 const ORIGIN = 'http://admin.invalid';
@@ -26,20 +25,4 @@ export function safeNext(next: string | undefined): string {
   }
   if (url.origin !== ORIGIN || !url.pathname.startsWith('/admin/')) return '/admin/';
   return url.pathname + url.search;
-}
-
-/** Every page of the UI; kit.ts refuses to register a page missing here. */
-export const UI_PATHS = [
-  '/admin/', '/admin/login/', '/admin/logout/', '/admin/users/', '/admin/users/:id/', '/admin/users/:id/password/',
-  '/admin/users/:id/unlock/', '/admin/users/:id/revoke-sessions/', '/admin/users/:id/send-reset/', '/admin/users/:id/delete/',
-  '/admin/profiles/:kind/', '/admin/profiles/:kind/:id/', '/admin/profiles/:kind/:id/delete/', '/admin/audit/',
-] as const;
-
-const UI_PATTERNS: readonly RegExp[] = UI_PATHS.map((p) => new RegExp('^' + p.replace(/:[a-z]+/g, '[^/]+') + '$'));
-
-/** The slashed form of a slash-less path, when a UI page lives there. */
-export function slashedTarget(path: string): string | null {
-  if (path.endsWith('/')) return null;
-  const slashed = path + '/';
-  return UI_PATTERNS.some((re) => re.test(slashed)) ? slashed : null;
 }

@@ -1,13 +1,13 @@
 // /admin/profiles/<kind>/… (admin.md §2.2): artist and collector profiles, listed with search over
 // username, bio and instagram, edited (bio, instagram) and deleted.
-import type { FastifyInstance } from 'fastify';
 import { PROFILE_KINDS, type Profile, type ProfileKind } from '../../../core/profiles.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
 import { profileJson } from '../service/shapes.js';
-import { type FormErrors, textField, textareaField } from './forms.js';
+import type { FormErrors } from '../../../core/django-forms.js';
+import { textField, textareaField } from './forms.js';
 import { type SafeHtml, html } from './html.js';
-import { type StaffCall, staffRoute } from './kit.js';
+import { type StaffCall, type UiRoute, staffPage } from './style.js';
 import { buttonForm, csrfField, orDash, timeText } from './layout.js';
 import { loadPage, pager, queryOf } from './paging.js';
 import { UI } from './replies.js';
@@ -107,8 +107,10 @@ const removeProfile = onProfile(async (call, p) => {
   return r.ok ? call.redirect(`/admin/profiles/${p.kind}/`, 'profile.deleted') : UI.notFound;
 });
 
-export function registerProfiles(app: FastifyInstance, services: AdminServices): void {
-  staffRoute(app, services, { path: '/admin/profiles/:kind/', get: list });
-  staffRoute(app, services, { path: '/admin/profiles/:kind/:id/', get: showProfile, post: saveProfile });
-  staffRoute(app, services, { path: '/admin/profiles/:kind/:id/delete/', get: confirmDelete, post: removeProfile });
+export function profilePages(services: AdminServices): UiRoute[] {
+  return [
+    staffPage(services, '/admin/profiles/:kind/', 'Profiles', { GET: list }),
+    staffPage(services, '/admin/profiles/:kind/:id/', 'Profile', { GET: showProfile, POST: saveProfile }),
+    staffPage(services, '/admin/profiles/:kind/:id/delete/', 'Delete profile', { GET: confirmDelete, POST: removeProfile }),
+  ];
 }

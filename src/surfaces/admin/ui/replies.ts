@@ -52,10 +52,7 @@ export const UI = {
   unavailable: frozen(errorPage(503, UI_MESSAGES.unavailable, undefined, { 'Retry-After': '5' })),
 } as const;
 
-export function methodNotAllowed(allow: string[]): GenericReply {
-  return errorPage(405, UI_MESSAGES.methodNotAllowed, undefined, { Allow: allow.join(', ') });
-}
-
-export function csrfFailed(reason: string): GenericReply {
+/** The 403 page of a failed CSRF check, naming the check. */
+export function csrfFailurePage(reason: string): GenericReply {
   return errorPage(403, UI_MESSAGES.csrfFailed, reason);
 }

@@ -2,11 +2,12 @@
 // style). Kept in code so the build needs no asset step. Narrow screens (phones, 375 px) get
 // one column and tables turned into labelled cards; wide ones get the full tables.
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { REPLIED } from '../../../http/route.js';
+import { type UiRoute, assetRoute } from './style.js';
 
-export const STYLESHEET_PATH = '/admin/static/admin.css';
+const STYLESHEET_PATH = '/admin/static/admin.css';
 
-export const ADMIN_CSS = `
+const ADMIN_CSS = `
 :root{--fg:#1c1f23;--muted:#59626e;--bg:#f5f6f8;--panel:#fff;--line:#d8dde4;--accent:#1d5fbf;--danger:#b3261e;
 --ok-bg:#e6f4ea;--ok-fg:#1a5a2a;--err-bg:#fdecea;--err-fg:#8a1c14;--info-bg:#eaf1fb;--info-fg:#1d3f73}
 *,*::before,*::after{box-sizing:border-box}
@@ -115,10 +116,13 @@ table.list,.list tbody,.list tr,.list td{display:block;width:100%}
 
 const ETAG = `"${createHash('sha256').update(ADMIN_CSS).digest('hex').slice(0, 16)}"`;
 
-export function registerStylesheet(app: FastifyInstance): void {
-  app.get(STYLESHEET_PATH, { schema: { hide: true } }, async (request, reply) => {
-    reply.header('ETag', ETAG).header('Cache-Control', 'no-cache');
-    if (request.headers['if-none-match'] === ETAG) return reply.code(304).send();
-    return reply.type('text/css; charset=utf-8').send(ADMIN_CSS);
-  });
+export function stylesheetRoutes(): UiRoute[] {
+  return [
+    assetRoute(STYLESHEET_PATH, 'Stylesheet', async ({ request, reply }) => {
+      reply.header('ETag', ETAG).header('Cache-Control', 'no-cache');
+      if (request.headers['if-none-match'] === ETAG) await reply.code(304).send();
+      else await reply.type('text/css; charset=utf-8').send(ADMIN_CSS);
+      return REPLIED;
+    }),
+  ];
 }

@@ -1,16 +1,16 @@
 // The account actions of the UI (admin.md §2.2, §2.6): set password, unlock, revoke sessions,
 // send the reset mail, delete. Each runs the shared action and answers 302 with a notice, or
 // the 403 page for a superuser-only action tried by staff.
-import type { FastifyInstance } from 'fastify';
 import type { User } from '../../../core/accounts.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
-import type { Outcome } from '../../../core/admin/outcomes.js';
+import type { AdminOutcome } from '../../../core/admin/outcomes.js';
 import { checkPasswordPair } from '../../../core/admin/password-edit.js';
 import { mayTouch } from '../../../core/admin/permissions.js';
-import { type FormErrors, textField } from './forms.js';
+import type { FormErrors } from '../../../core/django-forms.js';
+import { textField } from './forms.js';
 import { html, when } from './html.js';
-import { type StaffCall, staffRoute } from './kit.js';
+import { type StaffCall, type UiRoute, staffPage } from './style.js';
 import { buttonForm, csrfField, displayName } from './layout.js';
 import { type NoticeCode, guardNotice } from './notices.js';
 import { UI } from './replies.js';
@@ -31,7 +31,7 @@ function detailPath(user: User): string {
 }
 
 /** An action's outcome as the UI answers it. */
-function afterAction(call: StaffCall, user: User, r: Outcome, done: NoticeCode, whereTo = detailPath(user)): GenericReply {
+function afterAction(call: StaffCall, user: User, r: AdminOutcome, done: NoticeCode, whereTo = detailPath(user)): GenericReply {
   if (r.ok) return call.redirect(whereTo, done);
   if (r.kind === 'forbidden') return UI.permissionDenied;
   if (r.kind === 'guard') return call.redirect(detailPath(user), guardNotice(r.message));
@@ -98,10 +98,12 @@ ${when(own, () => html`<p class="notice notice-error" role="alert">You cannot do
 
 const remove = onTouchable(async (call, user) => afterAction(call, user, await call.services.users.remove(call.actor, user), 'user.deleted', '/admin/users/'));
 
-export function registerUserActions(app: FastifyInstance, services: AdminServices): void {
-  staffRoute(app, services, { path: '/admin/users/:id/password/', get: showPassword, post: setPassword });
-  staffRoute(app, services, { path: '/admin/users/:id/unlock/', post: unlock });
-  staffRoute(app, services, { path: '/admin/users/:id/revoke-sessions/', post: revoke });
-  staffRoute(app, services, { path: '/admin/users/:id/send-reset/', post: sendReset });
-  staffRoute(app, services, { path: '/admin/users/:id/delete/', get: confirmDelete, post: remove });
+export function userActionPages(services: AdminServices): UiRoute[] {
+  return [
+    staffPage(services, '/admin/users/:id/password/', 'Set password', { GET: showPassword, POST: setPassword }),
+    staffPage(services, '/admin/users/:id/unlock/', 'Unlock', { POST: unlock }),
+    staffPage(services, '/admin/users/:id/revoke-sessions/', 'Revoke sessions', { POST: revoke }),
+    staffPage(services, '/admin/users/:id/send-reset/', 'Send reset', { POST: sendReset }),
+    staffPage(services, '/admin/users/:id/delete/', 'Delete user', { GET: confirmDelete, POST: remove }),
+  ];
 }

@@ -1,7 +1,6 @@
 // /admin/users/<id>/ (admin.md §2.5): every field of the user, their sessions, keys, profiles and
 // recent audit entries, the edit form, and the buttons for the account actions.
 import { v1AvatarUrl } from '../../../http/avatar-url.js';
-import type { FastifyInstance } from 'fastify';
 import type { User } from '../../../core/accounts.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
@@ -10,9 +9,10 @@ import type { UserExtras } from '../../../core/admin/queries.js';
 import { type UserJson, userJson } from '../service/shapes.js';
 import { TEXT_KEYS, type UserEdit } from '../../../core/admin/user-edit.js';
 import { auditTable } from './audit-table.js';
-import { type FormErrors, checkboxField, checked, formAlert, textField } from './forms.js';
+import type { FormErrors } from '../../../core/django-forms.js';
+import { checkboxField, checked, formAlert, textField } from './forms.js';
 import { type SafeHtml, html, when } from './html.js';
-import { type StaffCall, staffRoute } from './kit.js';
+import { type StaffCall, type UiRoute, staffPage } from './style.js';
 import { buttonForm, csrfField, displayName, orDash, timeText, yesNo } from './layout.js';
 import { UI } from './replies.js';
 
@@ -129,6 +129,6 @@ async function saveUser(call: StaffCall): Promise<GenericReply> {
   return detailPage(call, user, r.kind === 'invalid' ? { values, errors: r.errors } : { values, alert: r.message });
 }
 
-export function registerUserDetail(app: FastifyInstance, services: AdminServices): void {
-  staffRoute(app, services, { path: '/admin/users/:id/', get: showUser, post: saveUser });
+export function userDetailPages(services: AdminServices): UiRoute[] {
+  return [staffPage(services, '/admin/users/:id/', 'User', { GET: showUser, POST: saveUser })];
 }

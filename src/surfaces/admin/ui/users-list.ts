@@ -1,6 +1,5 @@
 // GET /admin/users/ (admin.md §2.4): search over email, username and full name; yes/no filters;
 // newest first, 50 a page.
-import type { FastifyInstance } from 'fastify';
 import { isoMicros, isoOrNull } from '../../../core/time.js';
 import type { User } from '../../../core/accounts.js';
 import type { GenericReply } from '../../../http/surface.js';
@@ -8,7 +7,7 @@ import type { AdminServices } from '../service/index.js';
 import type { UserFilters } from '../../../core/admin/queries.js';
 import { type SelectOption, selectField, textField } from './forms.js';
 import { html } from './html.js';
-import { type StaffCall, staffRoute } from './kit.js';
+import { type StaffCall, type UiRoute, staffPage } from './style.js';
 import { breakableEmail, orDash, timeText, yesNo } from './layout.js';
 import { loadPage, pager, queryOf } from './paging.js';
 
@@ -68,6 +67,6 @@ ${pager('/admin/users/', query, p, p.count === 1 ? 'user' : 'users')}`;
   return call.page({ title: 'Users', body, section: 'users' });
 }
 
-export function registerUserList(app: FastifyInstance, services: AdminServices): void {
-  staffRoute(app, services, { path: '/admin/users/', get: userList });
+export function userListPages(services: AdminServices): UiRoute[] {
+  return [staffPage(services, '/admin/users/', 'Users', { GET: userList })];
 }
