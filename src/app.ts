@@ -20,7 +20,7 @@ import { registerOps } from './http/ops.js';
 import type { Kv } from './kv/kv.js';
 import { MemoryKv } from './kv/memory.js';
 import { RedisKv } from './kv/redis.js';
-import { RedisSessions } from './kv/redis-sessions.js';
+import { RedisSessions } from './core/redis-sessions.js';
 import { migrateToLatest } from './store/migrations.js';
 import { openStore } from './store/db.js';
 import { loadSurfaces } from './surfaces/index.js';

@@ -45,12 +45,11 @@ export function isCommonPassword(password: string): boolean {
   return commonPasswords().has(password.trim().toLowerCase());
 }
 
-// Built on first use, not at import: most processes never register a `users` user. It is
-// immutable data, so sharing it between app instances is safe.
-let commonPasswordSet: ReadonlySet<string> | undefined;
+// Immutable data built once at import (a few milliseconds), so sharing it between app
+// instances is safe.
+const COMMON_PASSWORDS: ReadonlySet<string> = new Set(dictionary['passwords-common']);
 function commonPasswords(): ReadonlySet<string> {
-  commonPasswordSet ??= new Set(dictionary['passwords-common']);
-  return commonPasswordSet;
+  return COMMON_PASSWORDS;
 }
 
 // Python's str.isdigit() on the whole string; decimal digits of every script count (Django

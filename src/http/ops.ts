@@ -3,11 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 
 export function registerOps(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is alive' } }, async (_req, reply) => {
+  const status = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] };
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is alive', operationId: 'opsHealth', security: [], response: { 200: { description: 'Alive: {"status":"ok"}', content: { 'application/json': { schema: status } } } } } }, async (_req, reply) => {
     return reply.type('application/json').send(JSON.stringify({ status: 'ok' }));
   });
 
-  app.get('/readyz', { schema: { tags: ['operations'], summary: 'The database (and Redis, when configured) answer' } }, async (_req, reply) => {
+  const readiness = { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'unavailable'] } } }, required: ['status', 'checks'] };
+  const readyDocs = {
+    200: { description: 'The database (and Redis, when configured) answer; a configured broker is reported too', content: { 'application/json': { schema: readiness } } },
+    503: { description: 'The database or Redis does not answer: the checks say which', content: { 'application/json': { schema: readiness } } },
+  };
+  app.get('/readyz', { schema: { tags: ['operations'], summary: 'The database (and Redis, when configured) answer', operationId: 'opsReady', security: [], response: readyDocs } }, async (_req, reply) => {
     const checks: Record<string, string> = {};
     let ready = true;
     for (const [name, check] of [['database', () => ctx.health.pingDatabase()], [ctx.health.kvName, () => ctx.health.pingKv()]] as const) {
@@ -25,7 +31,7 @@ export function registerOps(app: FastifyInstance, ctx: AppContext): void {
     return reply.code(ready ? 200 : 503).type('application/json').send(JSON.stringify({ status: ready ? 'ok' : 'unavailable', checks }));
   });
 
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', operationId: 'opsMetrics', security: [], response: { 200: { description: 'The metrics in Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } }, async (_req, reply) => {
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 

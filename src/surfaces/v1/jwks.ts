@@ -11,6 +11,7 @@ export function registerJwks(app: FastifyInstance, ctx: AppContext): void {
     tags: ['v1'],
     summary: 'Public keys of the v1 JWTs (JWKS)',
     operationId: 'v1Jwks',
+    security: [],
     response: { 200: { description: 'The key set, current key first; empty under HS256', content: { 'application/json': { schema: Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }) } } } },
   };
   app.get('/.well-known/jwks.json', { schema }, async (_request, reply) => {

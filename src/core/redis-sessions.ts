@@ -2,9 +2,9 @@
 // session under the digest of its key, expiring with its longest slot, and one set per user
 // of the sessions whose login slot points at them, so revocation can find them.
 import type { Redis } from 'ioredis';
-import { type Session, type SessionSlots, SessionStoreBase, hasSlots, liveSlots } from '../core/browser-sessions.js';
-import { sha256Hex } from '../core/secrets.js';
-import { nowMicros } from '../core/time.js';
+import { type Session, type SessionSlots, SessionStoreBase, hasSlots, liveSlots } from './browser-sessions.js';
+import { sha256Hex } from './secrets.js';
+import { nowMicros } from './time.js';
 
 type Fields = Record<string, string>;
 
