@@ -2,11 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './config.js';
+import { serviceUnavailableIn } from './core/errors.js';
 import type { AppContext, ResolvedConfig } from './context.js';
 import { Accounts } from './core/accounts.js';
 import { Audit } from './core/audit.js';
@@ -30,12 +31,13 @@ import { JSON_LIMIT, MULTIPART_LIMIT } from './http/body.js';
 import { logDestination, loggerOptions } from './http/logging.js';
 import { type GenericReply, type Surface, sendGeneric } from './http/surface.js';
 import { registerOps } from './http/ops.js';
+import { unavailableReply } from './http/unavailable.js';
 import type { Kv } from './kv/kv.js';
 import { MemoryKv } from './kv/memory.js';
 import { RedisKv } from './kv/redis.js';
 import { RedisSessions } from './kv/redis-sessions.js';
 import { migrateToLatest } from './store/migrations.js';
-import { openStore } from './store/db.js';
+import { type Store, openStore } from './store/db.js';
 import { loadSurfaces } from './surfaces/index.js';
 
 export interface BuildOptions {
@@ -75,8 +77,41 @@ export function resolveSecretKey(config: Config): ResolvedConfig {
   return Object.freeze({ ...config, secretKey: key }) as ResolvedConfig;
 }
 
-async function openKv(config: Config, prefix: string): Promise<Kv> {
-  return config.redisUrl ? RedisKv.connect(config.redisUrl, prefix) : new MemoryKv();
+/** How long the database or Redis may take to answer a request's query (v1.md §0.13). */
+const DEPENDENCY_TIMEOUT_MS = 2000;
+
+/** Connection failures: logged (by message), and answered 503 by the request that meets them. */
+function connectionLogger(log: FastifyBaseLogger, service: 'database' | 'redis') {
+  return (err: Error) => log.warn({ service, reason: err.message }, 'connection failed; reconnecting');
+}
+
+/**
+ * Migrations may run long (a column added to a million rows), so they run on a connection of
+ * their own without the request deadline; requests then get a store that has one.
+ */
+async function openMigratedStore(config: Config, log: FastifyBaseLogger): Promise<Store> {
+  const requestPath = { timeoutMs: DEPENDENCY_TIMEOUT_MS, onConnectionError: connectionLogger(log, 'database') };
+  if (config.databaseUrl === 'sqlite::memory:') {
+    // Another connection would be another database.
+    const store = openStore(config.databaseUrl, requestPath);
+    await migrateToLatest(store.db, store.dialect).catch(async (err) => {
+      await store.close();
+      throw err;
+    });
+    return store;
+  }
+  const migrating = openStore(config.databaseUrl, { applicationName: 'gatehouse-migrate' });
+  try {
+    await migrateToLatest(migrating.db, migrating.dialect);
+  } finally {
+    await migrating.close();
+  }
+  return openStore(config.databaseUrl, requestPath);
+}
+
+async function openKv(config: Config, prefix: string, log: FastifyBaseLogger): Promise<Kv> {
+  if (!config.redisUrl) return new MemoryKv();
+  return RedisKv.connect(config.redisUrl, prefix, { timeoutMs: DEPENDENCY_TIMEOUT_MS, onConnectionError: connectionLogger(log, 'redis') });
 }
 
 export async function buildApp(configIn: Config, options: BuildOptions = {}): Promise<BuiltApp> {
@@ -102,11 +137,10 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     },
   });
 
-  const store = openStore(config.databaseUrl);
+  const store = await openMigratedStore(config, app.log);
   let kv: Kv | null = null;
   try {
-    await migrateToLatest(store.db, store.dialect);
-    kv = await openKv(config, options.kvPrefix ?? 'gatehouse:');
+    kv = await openKv(config, options.kvPrefix ?? 'gatehouse:', app.log);
   } catch (err) {
     await store.close();
     throw err;
@@ -261,6 +295,12 @@ function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surfac
       return sendGeneric(reply, s ? s.tooLarge(request) : { status: 413, body: { detail: 'Request body too large.' } });
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendGeneric(reply, badRequest(s, request));
+    // The database or Redis is down or slow (v1.md §0.13): the client may retry, nothing to debug here.
+    const outage = serviceUnavailableIn(err);
+    if (outage) {
+      request.log.warn({ service: outage.service, reason: outage.message }, 'dependency unavailable');
+      return sendGeneric(reply, unavailableReply(s ? s.internalError(request) : null));
+    }
     request.log.error({ err }, 'unhandled error');
     return sendGeneric(reply, s ? s.internalError(request) : { status: 500, body: { detail: 'Internal server error.' } });
   });

@@ -2,6 +2,7 @@
 // both dialects; the few differences (auto-increment keys) are chosen by `dialect`.
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect } from './db.js';
+import { ServiceUnavailable } from '../core/errors.js';
 
 type Builder = (dialect: Dialect) => Migration;
 
@@ -196,7 +197,15 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** Cheap round trip for /readyz. */
-export async function ping(db: Kysely<any>): Promise<void> {
-  await sql`select 1`.execute(db);
+/** Cheap round trip for /readyz: a database that gives no answer within `timeoutMs` is down. */
+export async function ping(db: Kysely<any>, timeoutMs = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new ServiceUnavailable('database', 'no answer')), timeoutMs);
+  });
+  try {
+    await Promise.race([sql`select 1`.execute(db), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

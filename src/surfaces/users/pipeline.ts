@@ -13,6 +13,8 @@ import { CSRF_FORM_FIELD, csrfFailure, isUnsafeMethod } from '../../http/csrf.js
 import type { GenericReply } from '../../http/surface.js';
 import { type LoggedIn, currentLogin } from '../../http/session-login.js';
 import { REPLY, csrfFailed, methodNotAllowed, send } from './replies.js';
+import { serviceUnavailableIn } from '../../core/errors.js';
+import { unavailableReply } from '../../http/unavailable.js';
 
 /** What a route handler gets: the request, its login (if any) and a body parsed at most once. */
 export interface Call {
@@ -119,6 +121,11 @@ export function addSlashRedirect(app: FastifyInstance, url: string): void {
 function answerError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) return send(reply, REPLY.tooLarge);
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return send(reply, REPLY.badRequest);
+  const outage = serviceUnavailableIn(err);
+  if (outage) {
+    request.log.warn({ service: outage.service, reason: outage.message }, 'dependency unavailable');
+    return send(reply, unavailableReply(REPLY.internal));
+  }
   request.log.error({ err }, 'unhandled error');
   return send(reply, REPLY.internal);
 }
