@@ -140,7 +140,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
   const store = await openMigratedStore(config, app.log);
   let kv: Kv | null = null;
   try {
-    kv = await openKv(config, options.kvPrefix ?? 'gatehouse:', app.log);
+    kv = await openKv(config, options.kvPrefix ?? config.redisPrefix, app.log);
   } catch (err) {
     await store.close();
     throw err;

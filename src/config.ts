@@ -16,6 +16,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string; // `sqlite:<file>` or `postgres://…`
   readonly redisUrl: string | null;
+  /** Prefix of every Redis key, so deployments can share one Redis. */
+  readonly redisPrefix: string;
   /** null until resolved by `resolveSecretKey` (generated and kept in DATA_DIR outside production). */
   readonly secretKey: string | null;
   readonly publicUrl: string | null; // without trailing slash
@@ -189,6 +191,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (smtpRaw !== undefined) url('SMTP_URL', smtpRaw, ['smtp:', 'smtps:']);
   const redisRaw = read(env, 'REDIS_URL');
   if (redisRaw !== undefined) url('REDIS_URL', redisRaw, ['redis:', 'rediss:']);
+  const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'gatehouse:';
+  if (redisPrefix.length > 100 || /[\s\p{Cc}]/u.test(redisPrefix)) {
+    throw new ConfigError('REDIS_PREFIX', 'expected at most 100 characters without spaces or control characters');
+  }
 
   const algorithm = read(env, 'V1_JWT_ALGORITHM') ?? 'HS256';
   if (!['HS256', 'EdDSA', 'RS256'].includes(algorithm)) {
@@ -209,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl: parseDatabaseUrl(read(env, 'DATABASE_URL'), dataDir),
     redisUrl: redisRaw ?? null,
+    redisPrefix,
     secretKey,
     publicUrl,
     smtpUrl: smtpRaw ?? null,
