@@ -181,6 +181,11 @@ export function loadConfig(env: Env = process.env): Config {
 
   const publicUrlRaw = read(env, 'PUBLIC_URL');
   let publicUrl: string | null = null;
+  // v1.md §0.11: behind a proxy the listening address is not what users reach, and links in
+  // mail must never come from the request, so production names its public address.
+  if (publicUrlRaw === undefined && mode === 'production') {
+    throw new ConfigError('PUBLIC_URL', 'must be set when NODE_ENV=production');
+  }
   if (publicUrlRaw !== undefined) {
     const u = url('PUBLIC_URL', publicUrlRaw, ['http:', 'https:']);
     if (u.search || u.hash) throw new ConfigError('PUBLIC_URL', 'must not have a query or fragment');
