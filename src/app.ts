@@ -145,7 +145,9 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     await store.close();
     throw err;
   }
-  const v1Keys = await loadV1Keys(config.v1JwtAlgorithm, config.dataDir, new SecretKeys(config.secretKey));
+  const v1Keys = await loadV1Keys(config.v1JwtAlgorithm, config.dataDir, new SecretKeys(config.secretKey), {
+    maxTokenLifetimeSec: Math.max(config.v1AccessTtlSec, config.v1RefreshTtlSec),
+  });
   const ctx = createContext(app, config, store, kv, v1Keys, options);
   if (kv.kind === 'memory') await ctx.revocation.loadDenylist();
 

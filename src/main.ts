@@ -8,6 +8,7 @@ import { migrateToLatest } from './store/migrations.js';
 import { createSuperuser } from './cli/createsuperuser.js';
 import { importUsersCommand } from './cli/import-users.js';
 import { CliError } from './cli/errors.js';
+import { rotateV1Key } from './core/v1-keys.js';
 
 const USAGE = `usage: gatehouse <command>
 
@@ -18,6 +19,8 @@ commands:
                              create an active staff superuser (prompts for what is missing)
   import-users FILE [--dry-run] [--update] [--batch-size N]
                              import users from a Django dumpdata JSON, JSON Lines or CSV export
+  rotate-jwt-key             a new v1 JWT key pair (EdDSA/RS256) signs from each instance's next
+                             start; the old one verifies until its tokens have expired
 `;
 
 
@@ -51,6 +54,16 @@ async function serve(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+/** A new signing pair for V1_JWT_ALGORITHM; instances pick it up when they restart. */
+async function rotateJwtKey(): Promise<void> {
+  const config = loadConfig();
+  if (config.v1JwtAlgorithm === 'HS256') {
+    throw new CliError('rotate-jwt-key: V1_JWT_ALGORITHM is HS256, whose key comes from SECRET_KEY; rotate to EdDSA or RS256 by setting V1_JWT_ALGORITHM');
+  }
+  const kid = await rotateV1Key(config.v1JwtAlgorithm, config.dataDir, { maxTokenLifetimeSec: Math.max(config.v1AccessTtlSec, config.v1RefreshTtlSec) });
+  console.log(`new ${config.v1JwtAlgorithm} key ${kid}: restart every instance to sign with it`);
+}
+
 async function migrate(): Promise<void> {
   const config = loadConfig();
   const store = openStore(config.databaseUrl);
@@ -79,6 +92,9 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'import-users':
         return await importUsersCommand(rest);
+      case 'rotate-jwt-key':
+        await rotateJwtKey();
+        return 0;
       case undefined:
       case 'help':
       case '--help':
