@@ -2,6 +2,7 @@
 // both dialects; the few differences (auto-increment keys) are chosen by `dialect`.
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect } from './db.js';
+import { migrationInfra } from './migration-infra.js';
 import { ServiceUnavailable } from '../core/errors.js';
 
 type Builder = (dialect: Dialect) => Migration;
@@ -180,6 +181,7 @@ const m002_login_slots: Builder = (dialect) => ({
 const MIGRATIONS: Record<string, Builder> = {
   '001_core': m001_core,
   '002_login_slots': m002_login_slots,
+  '007_infra': migrationInfra,
 };
 
 class CodeMigrations implements MigrationProvider {
