@@ -21,7 +21,7 @@ import { V1Credentials } from './http/v1-credentials.js';
 import { Lockout } from './core/lockout.js';
 import { Login } from './core/login.js';
 import { Mailer } from './core/mail.js';
-import { MediaStore } from './core/media.js';
+import { MediaStore, configureImageDecoding } from './core/media.js';
 import { Metrics } from './core/metrics.js';
 import { PasswordHasher } from './core/passwords.js';
 import { Revocation } from './core/revocation.js';
@@ -145,6 +145,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     await store.close();
     throw err;
   }
+  configureImageDecoding(config.imageDecodeConcurrency);
   const v1Keys = await loadV1Keys(config.v1JwtAlgorithm, config.dataDir, new SecretKeys(config.secretKey), {
     maxTokenLifetimeSec: Math.max(config.v1AccessTtlSec, config.v1RefreshTtlSec),
   });

@@ -1,5 +1,6 @@
 // Every setting of the operating contract, read once from the environment into one typed,
 // frozen object. A bad value stops the start with one line naming the setting (ConfigError).
+import os from 'node:os';
 import path from 'node:path';
 import { isIP } from 'node:net';
 
@@ -31,6 +32,8 @@ export interface Config {
   readonly surfaces: readonly SurfaceName[];
   readonly logLevel: string;
   readonly argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** Images decoded at once (each 40-megapixel decode holds over 100 MiB). */
+  readonly imageDecodeConcurrency: number;
   // v1.md §6
   readonly v1KnoxTokenLimit: number;
   readonly v1JwtAlgorithm: 'HS256' | 'EdDSA' | 'RS256';
@@ -237,6 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
       timeCost: integer(env, 'ARGON2_ITERATIONS', 2, 2, 100),
       parallelism: integer(env, 'ARGON2_PARALLELISM', 1, 1, 16),
     },
+    imageDecodeConcurrency: integer(env, 'IMAGE_DECODE_CONCURRENCY', os.availableParallelism(), 1, 256),
     v1KnoxTokenLimit: integer(env, 'V1_KNOX_TOKEN_LIMIT', 3, 0, 100_000),
     v1JwtAlgorithm: algorithm as Config['v1JwtAlgorithm'],
     v1AccessTtlSec: parseDuration('V1_ACCESS_TTL', read(env, 'V1_ACCESS_TTL') ?? '36h'),
