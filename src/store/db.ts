@@ -145,7 +145,7 @@ function openPostgres(url: string, options: StoreOptions): Store {
     // client gives up a little later on a server that does not answer at all.
     ...(timeoutMs === null
       ? {}
-      : { statement_timeout: timeoutMs, query_timeout: timeoutMs + 500, idle_in_transaction_session_timeout: Math.max(10_000, timeoutMs * 5) }),
+      : { statement_timeout: timeoutMs, query_timeout: timeoutMs + 500 }),
     // A peer that vanished without closing (a network partition) is noticed.
     keepAlive: true,
     // BIGINT columns hold microsecond times and user numbers, all exact in a JS number.
