@@ -7,16 +7,31 @@ import { ServiceUnavailable } from '../core/errors.js';
 // restart, a busy script, out of memory, a replica without its master, a failed disk save).
 const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|READONLY|OOM|TRYAGAIN|CLUSTERDOWN|MISCONF|NOREPLICAS)\b/;
 
-/** Runs a Redis command; an outage becomes ServiceUnavailable('redis'). */
-export async function redisCall<T>(command: () => Promise<T>): Promise<T> {
+/** The deadline of one Redis call (v1.md §0.13). */
+export const REDIS_DEADLINE_MS = 2000;
+
+/**
+ * Runs a Redis command; an outage becomes ServiceUnavailable('redis'). The deadline runs from
+ * the call, not from when the client sends the command: with auto-pipelining a command waits
+ * while the previous batch is in flight, so against a frozen server ioredis' own timeout would
+ * only start once that batch had timed out.
+ */
+export async function redisCall<T>(command: () => Promise<T>, deadlineMs = REDIS_DEADLINE_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new ServiceUnavailable('redis', 'no answer')), deadlineMs);
+  });
   try {
-    return await command();
+    return await Promise.race([command(), deadline]);
   } catch (err) {
     throw asOutage(err);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
 function asOutage(err: unknown): unknown {
+  if (err instanceof ServiceUnavailable) return err;
   const e = err as { name?: unknown; message?: unknown } | null;
   const message = typeof e?.message === 'string' ? e.message : '';
   if (e?.name === 'ReplyError') {
