@@ -9,7 +9,7 @@ import { sleep } from './instances.js';
 const V1 = '/v1/user/';
 const PASSWORD = 'Fault,Test1';
 /** Far beyond the 2 s deadline: an answer slower than this is a hang. */
-const HANG_MS = 10_000;
+export const HANG_MS = 10_000;
 
 export interface Tally {
   ackedUsers: string[];

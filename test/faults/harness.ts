@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { FaultClient, type Tally, newTally } from './clients.js';
+import { FaultClient, HANG_MS, type Tally, newTally } from './clients.js';
 import { type ExitReport, Instance, ensureBuilt, sleep } from './instances.js';
 import { PrivateRedis, freePort } from './private-redis.js';
 import { verify } from './verify.js';
@@ -173,7 +173,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
         case 'redis-freeze':
           redis.freeze();
           log('redis frozen');
-          await sleep(3000);
+          // Longer than a request may take before it counts as hung: a client that waits for
+          // the thaw instead of getting a 503 shows up in the table.
+          await sleep(HANG_MS + 1000);
           redis.thaw();
           done.redisFreezes++;
           log('redis thawed');
