@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { linkBaseOf } from './core/account-mail.js';
 import { type Core, type ResolvedConfig, createCore } from './core/core.js';
+import { configureImageDecoding } from './core/media.js';
 import { SecretKeys } from './core/secrets.js';
 import { loadV1Keys } from './core/v1-keys.js';
 import { JSON_LIMIT, MULTIPART_LIMIT } from './http/body.js';
@@ -22,7 +23,7 @@ import { MemoryKv } from './kv/memory.js';
 import { RedisKv } from './kv/redis.js';
 import { RedisSessions } from './core/redis-sessions.js';
 import { migrateToLatest } from './store/migrations.js';
-import { openStore } from './store/db.js';
+import { type Store, openStore } from './store/db.js';
 import { loadSurfaces } from './surfaces/index.js';
 
 export interface BuildOptions {
@@ -65,8 +66,41 @@ export function resolveSecretKey(config: Config): ResolvedConfig {
   return Object.freeze({ ...config, secretKey: key }) as ResolvedConfig;
 }
 
-async function openKv(config: Config, prefix: string): Promise<Kv> {
-  return config.redisUrl ? RedisKv.connect(config.redisUrl, prefix) : new MemoryKv();
+/** How long the database or Redis may take to answer a request's query (v1.md §0.13). */
+const DEPENDENCY_TIMEOUT_MS = 2000;
+
+/** Connection failures: logged (by message), and answered 503 by the request that meets them. */
+function connectionLogger(log: FastifyBaseLogger, service: 'database' | 'redis') {
+  return (err: Error) => log.warn({ service, reason: err.message }, 'connection failed; reconnecting');
+}
+
+/**
+ * Migrations may run long (a column added to a million rows), so they run on a connection of
+ * their own without the request deadline; requests then get a store that has one.
+ */
+async function openMigratedStore(config: Config, log: FastifyBaseLogger): Promise<Store> {
+  const requestPath = { timeoutMs: DEPENDENCY_TIMEOUT_MS, onConnectionError: connectionLogger(log, 'database') };
+  if (config.databaseUrl === 'sqlite::memory:') {
+    // Another connection would be another database.
+    const store = openStore(config.databaseUrl, requestPath);
+    await migrateToLatest(store.db, store.dialect).catch(async (err) => {
+      await store.close();
+      throw err;
+    });
+    return store;
+  }
+  const migrating = openStore(config.databaseUrl, { applicationName: 'gatehouse-migrate' });
+  try {
+    await migrateToLatest(migrating.db, migrating.dialect);
+  } finally {
+    await migrating.close();
+  }
+  return openStore(config.databaseUrl, requestPath);
+}
+
+async function openKv(config: Config, prefix: string, log: FastifyBaseLogger): Promise<Kv> {
+  if (!config.redisUrl) return new MemoryKv();
+  return RedisKv.connect(config.redisUrl, prefix, { timeoutMs: DEPENDENCY_TIMEOUT_MS, onConnectionError: connectionLogger(log, 'redis') });
 }
 
 export async function buildApp(configIn: Config, options: BuildOptions = {}): Promise<BuiltApp> {
@@ -93,16 +127,18 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     },
   });
 
-  const store = openStore(config.databaseUrl);
+  const store = await openMigratedStore(config, app.log);
   let kv: Kv | null = null;
   try {
-    await migrateToLatest(store.db, store.dialect);
-    kv = await openKv(config, options.kvPrefix ?? 'gatehouse:');
+    kv = await openKv(config, options.kvPrefix ?? config.redisPrefix, app.log);
   } catch (err) {
     await store.close();
     throw err;
   }
-  const v1Keys = await loadV1Keys(config.v1JwtAlgorithm, config.dataDir, new SecretKeys(config.secretKey));
+  configureImageDecoding(config.imageDecodeConcurrency);
+  const v1Keys = await loadV1Keys(config.v1JwtAlgorithm, config.dataDir, new SecretKeys(config.secretKey), {
+    maxTokenLifetimeSec: Math.max(config.v1AccessTtlSec, config.v1RefreshTtlSec),
+  });
   const listening = () => {
     const a = app.server.address();
     return a && typeof a === 'object' ? { address: a.address, port: a.port } : null;
@@ -268,6 +304,7 @@ function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surfac
     const failures = s ? failuresOf(s, request) : GENERIC_FAILURES;
     const answer = failureReply(failures, err);
     if (answer === failures.internal) request.log.error({ err }, 'unhandled error');
+    if (answer === failures.unavailable) request.log.warn({ reason: (err as Error).message }, 'dependency unavailable');
     return sendGeneric(reply, answer);
   });
 }

@@ -1,5 +1,6 @@
 // Every setting of the operating contract, read once from the environment into one typed,
 // frozen object. A bad value stops the start with one line naming the setting (ConfigError).
+import os from 'node:os';
 import path from 'node:path';
 import { isIP } from 'node:net';
 
@@ -16,6 +17,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string; // `sqlite:<file>` or `postgres://…`
   readonly redisUrl: string | null;
+  /** Prefix of every Redis key, so deployments can share one Redis. */
+  readonly redisPrefix: string;
   /** null until resolved by `resolveSecretKey` (generated and kept in DATA_DIR outside production). */
   readonly secretKey: string | null;
   readonly publicUrl: string | null; // without trailing slash
@@ -29,6 +32,8 @@ export interface Config {
   readonly surfaces: readonly SurfaceName[];
   readonly logLevel: string;
   readonly argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** Images decoded at once (each 40-megapixel decode holds over 100 MiB). */
+  readonly imageDecodeConcurrency: number;
   // v1.md §6
   readonly v1KnoxTokenLimit: number;
   readonly v1JwtAlgorithm: 'HS256' | 'EdDSA' | 'RS256';
@@ -96,6 +101,7 @@ export const SETTINGS = [
   'V1_PASSWORD_RESET_URL', 'TRUSTED_ORIGINS', 'ACCOUNT_PICTURES_FILE', 'ACCOUNT_DEFAULT_PICTURE',
   'MFA_ISSUER', 'ADMIN_REQUIRE_MFA', 'WEBAUTHN_RP_ID', 'WEBAUTHN_ORIGINS', 'WEBAUTHN_RP_NAME',
   'OIDC_PROVIDERS', 'OAUTH_REDIRECT_ORIGINS', 'OIDC_ALLOW_HTTP',
+  'REDIS_PREFIX', 'IMAGE_DECODE_CONCURRENCY',
   'WEBHOOK_ALLOW_HTTP', 'WEBHOOK_ALLOW_PRIVATE', 'EVENT_RETENTION_DAYS', 'AMQP_URL', 'AMQP_EXCHANGE', 'AMQP_LEGACY_QUEUE',
 ] as const;
 
@@ -318,6 +324,11 @@ export function loadConfig(env: Env = process.env): Config {
 
   const publicUrlRaw = read(env, 'PUBLIC_URL');
   let publicUrl: string | null = null;
+  // v1.md §0.11: behind a proxy the listening address is not what users reach, and links in
+  // mail must never come from the request, so production names its public address.
+  if (publicUrlRaw === undefined && mode === 'production') {
+    throw new ConfigError('PUBLIC_URL', 'must be set when NODE_ENV=production');
+  }
   if (publicUrlRaw !== undefined) {
     const u = url('PUBLIC_URL', publicUrlRaw, ['http:', 'https:']);
     if (u.search || u.hash) throw new ConfigError('PUBLIC_URL', 'must not have a query or fragment');
@@ -328,6 +339,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (smtpRaw !== undefined) url('SMTP_URL', smtpRaw, ['smtp:', 'smtps:']);
   const redisRaw = read(env, 'REDIS_URL');
   if (redisRaw !== undefined) url('REDIS_URL', redisRaw, ['redis:', 'rediss:']);
+  const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'gatehouse:';
+  if (redisPrefix.length > 100 || /[\s\p{Cc}]/u.test(redisPrefix)) {
+    throw new ConfigError('REDIS_PREFIX', 'expected at most 100 characters without spaces or control characters');
+  }
 
   const algorithm = read(env, 'V1_JWT_ALGORITHM') ?? 'HS256';
   if (!['HS256', 'EdDSA', 'RS256'].includes(algorithm)) {
@@ -362,6 +377,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl: parseDatabaseUrl(read(env, 'DATABASE_URL'), dataDir),
     redisUrl: redisRaw ?? null,
+    redisPrefix,
     secretKey,
     publicUrl,
     smtpUrl: smtpRaw ?? null,
@@ -378,6 +394,7 @@ export function loadConfig(env: Env = process.env): Config {
       timeCost: integer(env, 'ARGON2_ITERATIONS', 2, 2, 100),
       parallelism: integer(env, 'ARGON2_PARALLELISM', 1, 1, 16),
     },
+    imageDecodeConcurrency: integer(env, 'IMAGE_DECODE_CONCURRENCY', os.availableParallelism(), 1, 256),
     v1KnoxTokenLimit: integer(env, 'V1_KNOX_TOKEN_LIMIT', 3, 0, 100_000),
     v1JwtAlgorithm: algorithm as Config['v1JwtAlgorithm'],
     v1AccessTtlSec: parseDuration('V1_ACCESS_TTL', read(env, 'V1_ACCESS_TTL') ?? '36h'),

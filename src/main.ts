@@ -55,6 +55,13 @@ at most 150 characters; a password of 8 to 128 characters. A password given as a
 seen by other users of this machine and stays in the shell history: prefer the prompt.
 `;
 
+const ROTATE_HELP = `usage: gatehouse rotate-jwt-key
+
+Makes a new key pair of V1_JWT_ALGORITHM (EdDSA or RS256) the signing one; each instance signs
+with it from its next start. The old key keeps verifying, and stays in the JWKS, until the
+longest-lived token it could have signed has expired (docs/operations.md).
+`;
+
 const COMMANDS: Command[] = [
   {
     name: 'serve',
@@ -108,6 +115,17 @@ const COMMANDS: Command[] = [
     run: async (args) => (await import('./cli/mail.js')).mailCommand(args),
   },
   {
+    name: 'rotate-jwt-key',
+    synopsis: 'rotate-jwt-key',
+    summary: 'a new v1 JWT key pair (EdDSA/RS256) signs from each instance\'s next start',
+    help: async () => ROTATE_HELP,
+    async run(args) {
+      if ((await optionsOf(this, {}, args)) === null) return 0;
+      await rotateJwtKey();
+      return 0;
+    },
+  },
+  {
     name: 'events',
     synopsis: 'events replay --since TS [--endpoint ID]',
     summary: 'send the kept events since TS again (webhooks, and the broker)',
@@ -138,6 +156,18 @@ function version(): string {
   // dist/main.js and src/main.ts both sit one level below package.json.
   const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** A new signing pair for V1_JWT_ALGORITHM; instances pick it up when they restart. */
+async function rotateJwtKey(): Promise<void> {
+  const { loadConfig } = await import('./config.js');
+  const { rotateV1Key } = await import('./core/v1-keys.js');
+  const config = loadConfig();
+  if (config.v1JwtAlgorithm === 'HS256') {
+    throw new CliError('rotate-jwt-key: V1_JWT_ALGORITHM is HS256, whose key comes from SECRET_KEY; rotate to EdDSA or RS256 by setting V1_JWT_ALGORITHM');
+  }
+  const kid = await rotateV1Key(config.v1JwtAlgorithm, config.dataDir, { maxTokenLifetimeSec: Math.max(config.v1AccessTtlSec, config.v1RefreshTtlSec) });
+  console.log(`new ${config.v1JwtAlgorithm} key ${kid}: restart every instance to sign with it`);
 }
 
 async function migrate(): Promise<void> {

@@ -80,10 +80,11 @@ export abstract class SessionStoreBase implements SessionStore {
     return newSessionKey();
   }
 
+  /** The new session is saved before the old one goes, so a crash between them loses nothing. */
   async rotate(oldKey: string | null, slots: SessionSlots): Promise<string> {
-    if (oldKey) await this.destroy(oldKey);
     const key = this.newKey();
     await this.save(key, slots);
+    if (oldKey) await this.destroy(oldKey);
     return key;
   }
 }

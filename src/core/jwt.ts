@@ -13,6 +13,8 @@ export interface SigningKey {
   kid?: string;
   privateKey: KeyObject | Uint8Array;
   publicKey: KeyObject | Uint8Array;
+  /** A retired key verifies only until then (seconds since the epoch); the current key always. */
+  verifyUntil?: number;
 }
 
 export type VerifyFailure = 'malformed' | 'signature' | 'expired' | 'not_yet_valid';
@@ -23,8 +25,14 @@ export function newJti(): string {
   return randomBytes(16).toString('hex');
 }
 
+interface Verified {
+  payload: JWTPayload;
+  /** The verifying key's deadline, if it has one. */
+  keyUntil: number | undefined;
+}
+
 export class JwtCodec {
-  private readonly cache = new Map<string, JWTPayload>();
+  private readonly cache = new Map<string, Verified>();
 
   /**
    * @param current signs new tokens
@@ -50,14 +58,17 @@ export class JwtCodec {
   async verify(token: string, nowSec = Math.floor(Date.now() / 1000)): Promise<VerifyResult> {
     const cached = this.cache.get(token);
     if (cached) {
-      if (typeof cached.exp === 'number' && cached.exp <= nowSec) return { ok: false, error: 'expired' };
-      return { ok: true, payload: cached };
+      if (typeof cached.payload.exp === 'number' && cached.payload.exp <= nowSec) return { ok: false, error: 'expired' };
+      if (cached.keyUntil !== undefined && cached.keyUntil <= nowSec) return { ok: false, error: 'signature' };
+      return { ok: true, payload: cached.payload };
     }
     const key = this.keyFor(token);
     if (!key) return { ok: false, error: 'malformed' };
+    // A retired key past its window is no longer trusted, whatever the token's exp says.
+    if (key.verifyUntil !== undefined && key.verifyUntil <= nowSec) return { ok: false, error: 'signature' };
     try {
       const { payload } = await jwtVerify(token, key.publicKey, { algorithms: [key.alg], currentDate: new Date(nowSec * 1000) });
-      this.remember(token, payload);
+      this.remember(token, { payload, keyUntil: key.verifyUntil });
       return { ok: true, payload };
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) return { ok: false, error: 'expired' };
@@ -91,13 +102,13 @@ export class JwtCodec {
     return all.find((k) => k.kid === undefined && k.alg === header.alg) ?? null;
   }
 
-  private remember(token: string, payload: JWTPayload): void {
+  private remember(token: string, verified: Verified): void {
     if (this.cache.size >= this.cacheSize) {
       // Drop the oldest entry: Maps iterate in insertion order.
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
-    this.cache.set(token, payload);
+    this.cache.set(token, verified);
   }
 }
 

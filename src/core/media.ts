@@ -6,6 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open as fsOpen, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { sniffImage } from './image-sniff.js';
@@ -33,6 +34,51 @@ export type ProcessOptions = { allowed: readonly ImageFormat[]; maxPixels: numbe
 const NOT_IMAGE: ProcessResult = { ok: false, reason: 'not_image' };
 const TOO_MANY_PIXELS: ProcessResult = { ok: false, reason: 'too_many_pixels' };
 
+/** At most `limit` tasks run at once; the others wait, in the order they came. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private limit: number) {}
+
+  /** A new limit; raising it starts waiting tasks at once. */
+  resize(limit: number): void {
+    this.limit = limit;
+    while (this.active < this.limit && this.waiting.length) {
+      this.active++;
+      this.waiting.shift()!();
+    }
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active < this.limit) this.active++;
+    else await new Promise<void>((resume) => this.waiting.push(resume)); // the slot is handed over
+    try {
+      return await task();
+    } finally {
+      const next = this.active <= this.limit ? this.waiting.shift() : undefined;
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+// Decoding is bounded per process, not per app: a 40-megapixel image takes over 100 MiB while
+// it is decoded (a WebP over 300 MiB), and that memory, like libvips and its settings, belongs
+// to the process, however many apps it runs (tests run several). Without the bound, 32 parallel
+// uploads held gigabytes at once.
+const decodes = new Semaphore(os.availableParallelism());
+
+/**
+ * IMAGE_DECODE_CONCURRENCY: how many images are decoded at once; the others wait their turn.
+ * libvips' operation cache is turned off: it keeps recent results for reuse, and an upload is
+ * never processed twice.
+ */
+export function configureImageDecoding(concurrency: number): void {
+  decodes.resize(Math.max(1, Math.floor(concurrency)));
+  sharp.cache(false);
+}
+
 // Checks the signature, then the header's pixel count, then decodes and re-encodes
 // (v1.md §5.2 steps 5–6). Never throws for bad input.
 export async function processImage(buf: Buffer, opts: ProcessOptions): Promise<ProcessResult> {
@@ -43,7 +89,7 @@ export async function processImage(buf: Buffer, opts: ProcessOptions): Promise<P
   // its pixels allocated.
   if (sniffed.width * sniffed.height > opts.maxPixels) return TOO_MANY_PIXELS;
   try {
-    return await reencode(buf, format, opts.maxPixels);
+    return await decodes.run(() => reencode(buf, format, opts.maxPixels));
   } catch {
     // sharp rejects truncated, corrupt or over-limit input by throwing; to the caller all of
     // them mean "not a valid image".
@@ -80,7 +126,10 @@ async function reencode(buf: Buffer, format: ImageFormat, maxPixels: number): Pr
 function encoder(image: Sharp, format: ImageFormat): Sharp {
   switch (format) {
     case 'jpeg':
-      return image.jpeg({ quality: 90 });
+      // Optimised Huffman tables need every coefficient of the image in memory before the first
+      // byte is written (some 200 MiB at 40 megapixels); standard tables let the re-encode stream,
+      // for a file a few percent larger.
+      return image.jpeg({ quality: 90, optimiseCoding: false });
     case 'png':
       return image.png();
     case 'webp':

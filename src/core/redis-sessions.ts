@@ -1,10 +1,12 @@
 // The shared `sessionid` sessions in Redis (v1.md §0.4, when REDIS_URL is set): one hash per
 // session under the digest of its key, expiring with its longest slot, and one set per user
-// of the sessions whose login slot points at them, so revocation can find them.
+// of the sessions whose login slot points at them, so revocation can find them. Every key
+// starts with the deployment's REDIS_PREFIX; an outage raises ServiceUnavailable('redis').
 import type { Redis } from 'ioredis';
 import { type Session, type SessionSlots, SessionStoreBase, hasSlots, liveSlots } from './browser-sessions.js';
 import { sha256Hex } from './secrets.js';
 import { nowMicros } from './time.js';
+import { redisCall } from '../kv/redis-errors.js';
 
 type Fields = Record<string, string>;
 
@@ -41,7 +43,7 @@ export class RedisSessions extends SessionStoreBase {
 
   async load(key: string | undefined): Promise<Session | null> {
     if (!key || key.length > 200) return null;
-    const fields = await this.redis.hgetall(this.keyOf(sha256Hex(key)));
+    const fields = await redisCall(() => this.redis.hgetall(this.keyOf(sha256Hex(key))));
     const slots = liveSlots(fromFields(fields));
     if (!hasSlots(slots)) return null; // Redis expires the hash itself
     return { key, ...slots };
@@ -51,7 +53,7 @@ export class RedisSessions extends SessionStoreBase {
     const digest = sha256Hex(key);
     const redisKey = this.keyOf(digest);
     if (!hasSlots(slots)) {
-      await this.redis.del(redisKey);
+      await redisCall(() => this.redis.del(redisKey));
       return;
     }
     const expiresMs = Math.ceil(Math.max(slots.loginExpires ?? 0, slots.refreshExpires ?? 0) / 1000);
@@ -61,25 +63,25 @@ export class RedisSessions extends SessionStoreBase {
       // Only an index: stale members are skipped when read, and the set outlives any slot.
       tx.sadd(set, digest).pexpire(set, 15 * 86_400_000);
     }
-    await tx.exec();
+    await redisCall(() => tx.exec());
   }
 
   async destroy(key: string): Promise<void> {
-    await this.redis.del(this.keyOf(sha256Hex(key)));
+    await redisCall(() => this.redis.del(this.keyOf(sha256Hex(key))));
   }
 
   async endLoginSlotsOf(userNumber: number): Promise<void> {
     const set = this.userSet(userNumber);
-    const digests = await this.redis.smembers(set);
+    const digests = await redisCall(() => this.redis.smembers(set));
     for (const digest of digests) {
       const redisKey = this.keyOf(digest);
-      const fields = await this.redis.hgetall(redisKey);
+      const fields = await redisCall(() => this.redis.hgetall(redisKey));
       if (fields.login_user !== String(userNumber)) continue;
       const rest = liveSlots({ ...fromFields(fields), loginUser: null, loginExpires: null }, nowMicros());
-      if (hasSlots(rest)) await this.redis.hdel(redisKey, 'login_user', 'login_expires');
-      else await this.redis.del(redisKey);
+      if (hasSlots(rest)) await redisCall(() => this.redis.hdel(redisKey, 'login_user', 'login_expires'));
+      else await redisCall(() => this.redis.del(redisKey));
     }
-    await this.redis.del(set);
+    await redisCall(() => this.redis.del(set));
   }
 
   /** Redis expires sessions itself. */

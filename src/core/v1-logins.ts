@@ -4,6 +4,8 @@
 // refreshes exactly one rotates and the others see a refresh "rotated just now" and take the
 // grace path: a new access token and the login's current refresh, re-signed from its record
 // (a JWT is deterministic for its claims and key, so only the jti needs to be stored anywhere).
+// A refresh records when it was first presented, so that a rotation whose answer was lost (the
+// server died before the session named the new refresh) never passes for theft (§2.3).
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, JwtLoginsTable, JwtTokensTable } from '../store/schema.js';
@@ -78,20 +80,19 @@ export class V1Logins {
       this.d.codec.sign(claims('access', iat + settings.accessTtlSec, iat, accessJti, user.id)),
       this.d.codec.sign(claims('refresh', refreshExp, iat, refreshJti, user.id)),
     ]);
-    await this.d.db
-      .insertInto('jwt_logins')
-      .values({ id: loginId, user_id: user.id, created: nowMicros(), last_used: null, ip: client.ip, user_agent: client.userAgent?.slice(0, 256) ?? null, refresh_jti: refreshJti, refresh_exp: refreshExp, ended_at: null })
-      .execute();
-    try {
-      await this.d.revocation.recordTokens([
-        { jti: accessJti, surface: 'v1', type: 'access', userId: user.id, loginId, iat, exp: iat + settings.accessTtlSec },
-        { jti: refreshJti, surface: 'v1', type: 'refresh', userId: user.id, loginId, iat, exp: refreshExp },
-      ]);
-    } catch (err) {
-      // No login row without its tokens.
-      await this.d.db.deleteFrom('jwt_logins').where('id', '=', loginId).execute();
-      throw err;
-    }
+    const tokens: IssuedToken[] = [
+      { jti: accessJti, surface: 'v1', type: 'access', userId: user.id, loginId, iat, exp: iat + settings.accessTtlSec },
+      { jti: refreshJti, surface: 'v1', type: 'refresh', userId: user.id, loginId, iat, exp: refreshExp },
+    ];
+    // One transaction (v1.md §2.3 "Atomicity"): a crash never leaves a login without its tokens.
+    await this.d.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('jwt_logins')
+        .values({ id: loginId, user_id: user.id, created: nowMicros(), last_used: null, ip: client.ip, user_agent: client.userAgent?.slice(0, 256) ?? null, refresh_jti: refreshJti, refresh_exp: refreshExp, ended_at: null })
+        .execute();
+      await insertTokenRecords(trx, tokens);
+    });
+    this.d.revocation.countIssued(tokens);
     return { loginId, access, refresh, refreshJti };
   }
 
@@ -99,6 +100,9 @@ export class V1Logins {
   async refresh(jti: string, meta: RequestMeta): Promise<RefreshResult> {
     const record = await this.refreshRecord(jti);
     if (!record || record.exp <= nowSeconds()) return INVALID;
+    // Recorded before anything else, so a crash later in this request still counts it: once a
+    // refresh has been presented, the answer that carried it was not lost.
+    if (record.presented_at === null) await this.markPresented(jti);
     if (record.revoked_at !== null) return this.afterRevoked(record, meta);
     const user = await this.liveUser(record.user_id);
     if (!user.ok) return user.result;
@@ -159,18 +163,31 @@ export class V1Logins {
     return { ok: true, user };
   }
 
-  /** A blacklisted refresh: a concurrent duplicate within the grace, reuse after it, else just dead. */
+  private async markPresented(jti: string): Promise<void> {
+    await this.d.db.updateTable('jwt_tokens').set({ presented_at: nowMicros() }).where('jti', '=', jti).where('presented_at', 'is', null).execute();
+  }
+
+  /**
+   * A blacklisted refresh (v1.md §2.3 "Reuse", §3.4 step 3): a rotated one is a duplicate within
+   * the grace, and also after it while its successor has never been presented (the answer that
+   * carried the successor was lost: a crash between the rotation and the session write, a
+   * dropped connection); once the successor has been used, it is theft. Any other is just dead.
+   */
   private async afterRevoked(record: TokenRecord, meta: RequestMeta): Promise<RefreshResult> {
     if (record.revoked_reason !== 'rotated' || record.login_id === null) return BLACKLISTED;
     const age = nowMicros() - (record.revoked_at ?? 0);
-    if (age > this.d.settings.graceSec * MICROS_PER_SECOND) {
-      await this.d.revocation.endLogin(record.login_id, 'reuse');
-      const owner = await this.d.accounts.byId(record.user_id);
-      const who = owner ? person(owner) : { id: record.user_id, email: null, username: null };
-      await this.d.audit.record({ event: 'token.reuse', meta, user: who, details: { login: record.login_id } });
-      return { ok: false, reason: 'reuse', loginId: record.login_id, userId: record.user_id };
-    }
-    return this.graceAnswer(record.login_id);
+    if (age <= this.d.settings.graceSec * MICROS_PER_SECOND) return this.graceAnswer(record.login_id);
+    if (record.replaced_by !== null && !(await this.wasPresented(record.replaced_by))) return this.graceAnswer(record.login_id);
+    await this.d.revocation.endLogin(record.login_id, 'reuse');
+    const owner = await this.d.accounts.byId(record.user_id);
+    const who = owner ? person(owner) : { id: record.user_id, email: null, username: null };
+    await this.d.audit.record({ event: 'token.reuse', meta, user: who, details: { login: record.login_id } });
+    return { ok: false, reason: 'reuse', loginId: record.login_id, userId: record.user_id };
+  }
+
+  private async wasPresented(jti: string): Promise<boolean> {
+    const row = await this.d.db.selectFrom('jwt_tokens').select('presented_at').where('jti', '=', jti).executeTakeFirst();
+    return row !== undefined && row.presented_at !== null;
   }
 
   /** A new access token and the login's current refresh, without rotating again. */

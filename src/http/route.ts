@@ -9,7 +9,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { AppContext } from '../context.js';
 import type { SurfaceName } from '../config.js';
-import { isServiceUnavailable } from '../core/errors.js';
+import { isServiceUnavailable } from '../errors.js';
 import { type BodyKind, type ParsedBody, parseBody } from './body.js';
 import { type GenericReply, sendGeneric } from './surface.js';
 
@@ -290,6 +290,8 @@ function mountRoute<A>(app: FastifyInstance, ctx: AppContext, style: Style<A>, r
   const errorHandler = (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const answer = failureReply(style.failures, err);
     if (answer === style.failures.internal) request.log.error({ err }, 'unhandled error');
+    // The database or Redis is down or slow (v1.md §0.13): the client may retry; nothing to debug.
+    if (answer === style.failures.unavailable) request.log.warn({ reason: (err as Error).message }, 'dependency unavailable');
     return sendGeneric(reply, answer);
   };
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { HitResult, Kv } from './kv.js';
+import { REDIS_DEADLINE_MS, redisCall } from './redis-errors.js';
 
 // The window is pruned, counted and extended in one script so concurrent instances can't
 // both take the last slot. Redis's own clock is used so instances need not agree on time.
@@ -26,47 +27,90 @@ if left < 1 then return 1 end
 return left
 `;
 
+export interface RedisOptions {
+  /** A command without an answer after this long fails, as does connecting (v1.md §0.13: 2 s). */
+  timeoutMs?: number;
+  /** Told about connection failures; the client reconnects on its own, forever. */
+  onConnectionError?: (err: Error) => void;
+}
+
+/** Reconnection delays: quick at first, then every 2 s until Redis is back. */
+function reconnectDelay(attempt: number): number {
+  return Math.min(50 * 2 ** attempt, 2000);
+}
+
+/**
+ * The Redis client options of every instance. Commands never wait for a connection: while it is
+ * down they fail at once (no offline queue), and a command that gets no answer (a frozen
+ * server) fails after the deadline, so a request answers 503 instead of hanging.
+ */
+function redisClientOptions(timeoutMs: number) {
+  return {
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: reconnectDelay,
+    enableAutoPipelining: true,
+  };
+}
+
 export class RedisKv implements Kv {
   readonly kind = 'redis' as const;
 
-  constructor(readonly redis: Redis, readonly prefix: string) {
+  constructor(
+    readonly redis: Redis,
+    readonly prefix: string,
+    /** Each call's deadline: no answer by then is an outage. */
+    readonly deadlineMs = REDIS_DEADLINE_MS,
+  ) {
     redis.defineCommand('ghHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
     redis.defineCommand('ghClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
   }
 
-  /** Connects eagerly so a wrong REDIS_URL stops the start instead of hanging requests. */
-  static async connect(url: string, prefix: string): Promise<RedisKv> {
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3000, enableAutoPipelining: true });
-    redis.on('error', () => {}); // reconnects on its own; failures surface on commands and /readyz
-    await redis.connect();
-    return new RedisKv(redis, prefix);
+  /**
+   * Connects eagerly so a wrong REDIS_URL stops the start instead of failing every request. Once
+   * started, a lost connection is re-established in the background, forever.
+   */
+  static async connect(url: string, prefix: string, options: RedisOptions = {}): Promise<RedisKv> {
+    const timeoutMs = options.timeoutMs ?? REDIS_DEADLINE_MS;
+    const redis = new Redis(url, { lazyConnect: true, ...redisClientOptions(timeoutMs) });
+    // Without a listener an 'error' event would end the process; failures surface on commands and /readyz.
+    redis.on('error', options.onConnectionError ?? (() => {}));
+    try {
+      await redis.connect();
+    } catch (err) {
+      redis.disconnect(); // stop the background reconnection of a client nobody will use
+      throw err;
+    }
+    return new RedisKv(redis, prefix, timeoutMs);
   }
 
   async hit(key: string, limit: number, windowMs: number): Promise<HitResult> {
     const member = randomBytes(8).toString('hex');
-    const [ok, wait] = (await (this.redis as any).ghHit(this.prefix + 'hit:' + key, windowMs, limit, member)) as [number, number];
+    const [ok, wait] = (await redisCall(() => (this.redis as any).ghHit(this.prefix + 'hit:' + key, windowMs, limit, member), this.deadlineMs)) as [number, number];
     return { allowed: ok === 1, retryAfterMs: Number(wait) };
   }
 
   async resetHits(key: string): Promise<void> {
-    await this.redis.del(this.prefix + 'hit:' + key);
+    await redisCall(() => this.redis.del(this.prefix + 'hit:' + key), this.deadlineMs);
   }
 
   async claim(key: string, ttlMs: number): Promise<number> {
-    return Number(await (this.redis as any).ghClaim(this.prefix + 'claim:' + key, Math.max(1, Math.ceil(ttlMs))));
+    return Number(await redisCall(() => (this.redis as any).ghClaim(this.prefix + 'claim:' + key, Math.max(1, Math.ceil(ttlMs))), this.deadlineMs));
   }
 
   async deny(jti: string, expSec: number): Promise<void> {
     if (expSec * 1000 <= Date.now()) return;
-    await this.redis.set(this.prefix + 'deny:' + jti, '1', 'EXAT', expSec);
+    await redisCall(() => this.redis.set(this.prefix + 'deny:' + jti, '1', 'EXAT', expSec), this.deadlineMs);
   }
 
   async isDenied(jti: string): Promise<boolean> {
-    return (await this.redis.exists(this.prefix + 'deny:' + jti)) === 1;
+    return (await redisCall(() => this.redis.exists(this.prefix + 'deny:' + jti), this.deadlineMs)) === 1;
   }
 
   async ping(): Promise<void> {
-    await this.redis.ping();
+    await redisCall(() => this.redis.ping(), this.deadlineMs);
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,13 @@
-// The one database handle: Kysely over better-sqlite3 (embedded default) or pg.
+// The one database handle: Kysely over better-sqlite3 (embedded default) or pg. Outages (no
+// answer in time, a broken connection) surface as ServiceUnavailable; nothing here exits.
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { type Compilable, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { type Compilable, Kysely, type PostgresCursor, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import type { ChangeEpoch } from './read-cache.js';
+import { ServiceUnavailable } from '../errors.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -17,22 +19,39 @@ export interface Store {
   close(): Promise<void>;
 }
 
-const INT8_OID = 20;
-
-/** Opens the database named by a `sqlite:<file>` or `postgres://…` URL. */
-export function openStore(databaseUrl: string): Store {
-  if (databaseUrl.startsWith('sqlite:')) return openSqlite(databaseUrl.slice('sqlite:'.length));
-  return openPostgres(databaseUrl);
+export interface StoreOptions {
+  /**
+   * The request path's deadline in ms (v1.md §0.13): a statement that runs longer, a pool that
+   * hands out no connection in time, or a SQLite write lock not granted in time raises
+   * ServiceUnavailable. Omitted or null (the command line: migrations, imports): no statement
+   * limit, 10 s to connect, 5 s for a SQLite lock.
+   */
+  timeoutMs?: number | null;
+  /** PostgreSQL `application_name`, so an operator can find this process's connections; the URL's own wins. */
+  applicationName?: string;
+  /** Told about a PostgreSQL connection that broke while idle or between statements (the pool replaces it). */
+  onConnectionError?: (err: Error) => void;
 }
 
-function openSqlite(file: string): Store {
+const INT8_OID = 20;
+const CLI_CONNECT_TIMEOUT_MS = 10_000;
+const CLI_BUSY_TIMEOUT_MS = 5_000;
+
+/** Opens the database named by a `sqlite:<file>` or `postgres://…` URL. */
+export function openStore(databaseUrl: string, options: StoreOptions = {}): Store {
+  if (databaseUrl.startsWith('sqlite:')) return openSqlite(databaseUrl.slice('sqlite:'.length), options);
+  return openPostgres(databaseUrl, options);
+}
+
+function openSqlite(file: string, options: StoreOptions): Store {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-  const sqlite = new SQLite(file);
+  const busyMs = options.timeoutMs ?? CLI_BUSY_TIMEOUT_MS;
+  const sqlite = new SQLite(file, { timeout: busyMs });
   // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes in WAL.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${busyMs}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   // One statement: this connection's row changes and the commit counter of other connections.
   const epoch = sqlite.prepare("select total_changes() || ':' || (select data_version from pragma_data_version())").pluck();
@@ -49,10 +68,11 @@ function openSqlite(file: string): Store {
 /**
  * Kysely prepares every query anew; preparing costs about as much as running a small indexed
  * query. Kysely emits the same SQL text for the same query shape, so statements are cached by
- * text (bounded), which makes every hot query a prepared statement.
+ * text (bounded), which makes every hot query a prepared statement. Each comes wrapped, so a
+ * write lock that another process held past the busy timeout is an outage, not a bug.
  */
 function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
-  const cache = new Map<string, SQLite.Statement>();
+  const cache = new Map<string, GuardedStatement>();
   const prepare = sqlite.prepare.bind(sqlite);
   return new Proxy(sqlite, {
     get(target, prop, receiver) {
@@ -63,7 +83,7 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
       return (source: string) => {
         let stmt = cache.get(source);
         if (!stmt) {
-          stmt = prepare(source);
+          stmt = new GuardedStatement(sqliteGuard(() => prepare(source)));
           if (cache.size >= 500) cache.delete(cache.keys().next().value!);
           cache.set(source, stmt);
         }
@@ -73,19 +93,73 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
   });
 }
 
-function openPostgres(url: string): Store {
+/** The part of a better-sqlite3 statement Kysely uses, with SQLITE_BUSY turned into an outage. */
+class GuardedStatement {
+  readonly reader: boolean;
+
+  constructor(private readonly stmt: SQLite.Statement) {
+    this.reader = stmt.reader;
+  }
+
+  all(...params: unknown[]): unknown[] {
+    return sqliteGuard(() => this.stmt.all(...params));
+  }
+
+  get(...params: unknown[]): unknown {
+    return sqliteGuard(() => this.stmt.get(...params));
+  }
+
+  run(...params: unknown[]): SQLite.RunResult {
+    return sqliteGuard(() => this.stmt.run(...params));
+  }
+
+  iterate(...params: unknown[]): IterableIterator<unknown> {
+    return sqliteGuard(() => this.stmt.iterate(...params));
+  }
+}
+
+function sqliteGuard<T>(op: () => T): T {
+  try {
+    return op();
+  } catch (err) {
+    const code = (err as { code?: unknown })?.code;
+    // BUSY: another connection kept the write lock past the busy timeout; LOCKED: a conflict
+    // inside this connection's shared cache. Either way the database did not answer in time.
+    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) {
+      throw new ServiceUnavailable('database', 'locked by another connection', { cause: err });
+    }
+    throw err;
+  }
+}
+
+function openPostgres(url: string, options: StoreOptions): Store {
+  const timeoutMs = options.timeoutMs ?? null;
+  const onConnectionError = options.onConnectionError ?? (() => {});
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
+    fallback_application_name: options.applicationName ?? 'gatehouse',
+    // Waiting for a free connection and opening a new one share this deadline.
+    connectionTimeoutMillis: timeoutMs ?? CLI_CONNECT_TIMEOUT_MS,
+    // The server cancels a statement past the deadline (its connection stays usable); the
+    // client gives up a little later on a server that does not answer at all.
+    ...(timeoutMs === null
+      ? {}
+      : { statement_timeout: timeoutMs, query_timeout: timeoutMs + 500 }),
+    // A peer that vanished without closing (a network partition) is noticed.
+    keepAlive: true,
     // BIGINT columns hold microsecond times and user numbers, all exact in a JS number.
     types: {
       getTypeParser: ((oid: number, format?: any) =>
         oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as any,
     },
   });
-  // An idle client that loses its connection must not crash the process.
-  pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // A connection that breaks must never crash the process: pg emits 'error' on the pool for an
+  // idle client and on the client itself while it is checked out (between two statements of a
+  // transaction, say), where nothing else listens. The failed statement reports the outage.
+  pool.on('error', onConnectionError);
+  pool.on('connect', (client) => client.on('error', onConnectionError));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new GuardedPool(pool) }) });
   return {
     db,
     dialect: 'postgres',
@@ -94,6 +168,93 @@ function openPostgres(url: string): Store {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Why a pg failure is an outage, and whether its connection can be used again; null when it is
+ * an ordinary database error (a constraint, a bug) that callers handle or answer 500.
+ */
+function pgOutage(err: unknown): { reason: string; broken: boolean } | null {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  if (code === '57014') return { reason: 'statement timeout', broken: false }; // query_canceled
+  if (code === '55P03') return { reason: 'lock timeout', broken: false }; // lock_not_available
+  if (code.startsWith('53')) return { reason: 'insufficient resources', broken: false }; // e.g. too_many_connections
+  // connection_exception, and admin_shutdown / crash_shutdown / cannot_connect_now (a terminated
+  // backend, a restart): the session is gone.
+  if (code.startsWith('08') || code.startsWith('57P')) return { reason: 'connection lost', broken: true };
+  if (/^E[A-Z]+$/.test(code)) return { reason: 'connection lost', broken: true }; // ECONNRESET, EPIPE, ...
+  if (/^Query read timeout$|^Connection terminated|not queryable|timeout exceeded when trying to connect/.test(message)) {
+    return { reason: message.startsWith('Query read') ? 'no answer' : 'connection lost', broken: true };
+  }
+  return null;
+}
+
+/**
+ * The pool Kysely sees. Acquiring a connection and running a statement raise ServiceUnavailable
+ * for an outage; a connection whose session broke (or whose statement got no answer, so its
+ * protocol state is unknown) is refused further statements and destroyed when released.
+ */
+class GuardedPool {
+  private readonly clients = new WeakMap<pg.PoolClient, GuardedClient>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async connect(): Promise<GuardedClient> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw new ServiceUnavailable('database', 'no connection', { cause: err });
+    }
+    // One wrapper per pg client, so Kysely's per-connection bookkeeping sees a stable object.
+    let guarded = this.clients.get(client);
+    if (!guarded) {
+      guarded = new GuardedClient(client);
+      this.clients.set(client, guarded);
+    }
+    return guarded;
+  }
+
+  async end(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+class GuardedClient {
+  private broken: Error | null = null;
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  // The result is pg's own, which Kysely reads (its typing of `command` is narrower than pg's).
+  query(sql: string, parameters: readonly unknown[]): Promise<any>;
+  query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  query(sqlOrCursor: string | PostgresCursor<unknown>, parameters: readonly unknown[] = []): unknown {
+    // Streaming through a cursor is not configured; it would pass through unguarded.
+    if (typeof sqlOrCursor !== 'string') return this.client.query(sqlOrCursor as any);
+    return this.run(sqlOrCursor, parameters);
+  }
+
+  private async run(sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> {
+    // Fail at once rather than queue a statement (a rollback, say) behind one that never answered.
+    if (this.broken) throw new ServiceUnavailable('database', 'connection lost', { cause: this.broken });
+    try {
+      return await this.client.query(sql, parameters as unknown[]);
+    } catch (err) {
+      const outage = pgOutage(err);
+      if (!outage) throw err;
+      if (outage.broken) this.broken = err as Error;
+      throw new ServiceUnavailable('database', outage.reason, { cause: err });
+    }
+  }
+
+  release(): void {
+    const broken = this.broken;
+    this.broken = null;
+    // pg-pool destroys a client released with an error instead of handing it out again.
+    this.client.release(broken ?? undefined);
+  }
 }
 
 /**

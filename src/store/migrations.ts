@@ -6,6 +6,8 @@ import { m003_mfa } from './migration-mfa.js';
 import { m006_events } from './migration-events.js';
 import { passkeysMigration } from './migration-passkeys.js';
 import { m005_oidc } from './migration-oidc.js';
+import { migrationInfra } from './migration-infra.js';
+import { ServiceUnavailable } from '../errors.js';
 
 type Builder = (dialect: Dialect) => Migration;
 
@@ -187,6 +189,7 @@ const MIGRATIONS: Record<string, Builder> = {
   '004_passkeys': passkeysMigration,
   '005_oidc': m005_oidc,
   '006_events': m006_events,
+  '007_infra': migrationInfra,
 };
 
 class CodeMigrations implements MigrationProvider {
@@ -204,7 +207,15 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** Cheap round trip for /readyz. */
-export async function ping(db: Kysely<any>): Promise<void> {
-  await sql`select 1`.execute(db);
+/** Cheap round trip for /readyz: a database that gives no answer within `timeoutMs` is down. */
+export async function ping(db: Kysely<any>, timeoutMs = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new ServiceUnavailable('database', 'no answer')), timeoutMs);
+  });
+  try {
+    await Promise.race([sql`select 1`.execute(db), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

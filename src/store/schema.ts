@@ -70,6 +70,7 @@ export interface JwtTokensTable {
   revoked_at: number | null;
   revoked_reason: string | null; // logout | rotated | superseded | revoked | deleted | reuse
   replaced_by: string | null; // rotation: the refresh that replaced this one
+  presented_at: ColumnType<number | null, number | null | undefined, number | null>; // refresh: first presented to token/refresh
 }
 
 export interface BrowserSessionsTable {

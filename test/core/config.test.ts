@@ -51,7 +51,7 @@ describe('settings (spec README, operating contract)', () => {
 
   it('refuses to start in production without SECRET_KEY', () => {
     expect(problem({ NODE_ENV: 'production' })).toBe('SECRET_KEY: must be set when NODE_ENV=production');
-    expect(loadConfig({ ...base, NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40) }).secretKey).toBe('k'.repeat(40));
+    expect(loadConfig({ ...base, NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40), PUBLIC_URL: 'https://id.example' }).secretKey).toBe('k'.repeat(40));
   });
 
   it('never shows an SMTP password in a message', () => {

@@ -9,6 +9,7 @@ import { loadV1Keys } from '../../src/core/v1-keys.js';
 
 const secrets = new SecretKeys('s'.repeat(40));
 const now = () => Math.floor(Date.now() / 1000);
+const LIFETIMES = { maxTokenLifetimeSec: 36 * 3600 };
 
 describe('JwtCodec', () => {
   it('signs claims in their order with the header {"alg":"HS256","typ":"JWT"}', async () => {
@@ -34,17 +35,17 @@ describe('JwtCodec', () => {
 describe('v1 keys', () => {
   it('HS256 publishes no keys', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-keys-'));
-    expect((await loadV1Keys('HS256', dir, secrets)).jwks).toEqual([]);
+    expect((await loadV1Keys('HS256', dir, secrets, LIFETIMES)).jwks).toEqual([]);
   });
 
   it.each(['EdDSA', 'RS256'] as const)('%s: a key pair is generated once, kept in DATA_DIR/keys and published', async (alg) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-keys-'));
-    const first = await loadV1Keys(alg, dir, secrets);
-    const again = await loadV1Keys(alg, dir, secrets);
+    const first = await loadV1Keys(alg, dir, secrets, LIFETIMES);
+    const again = await loadV1Keys(alg, dir, secrets, LIFETIMES);
     expect(again.jwks).toEqual(first.jwks);
     expect(first.jwks[0]).toMatchObject({ alg, use: 'sig' });
     expect(first.jwks[0]).not.toHaveProperty('d');
-    expect(fs.readdirSync(path.join(dir, 'keys'))).toHaveLength(1);
+    expect(fs.readdirSync(path.join(dir, 'keys')).filter((f) => f.startsWith(`v1-${alg}-`))).toHaveLength(1);
     const token = await first.codec.sign({ exp: now() + 60 });
     expect(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString())).toMatchObject({ alg, typ: 'JWT', kid: first.jwks[0].kid });
     expect((await again.codec.verify(token)).ok).toBe(true);
@@ -52,11 +53,11 @@ describe('v1 keys', () => {
 
   it('tokens signed before a switch from HS256 to EdDSA keep verifying', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-keys-'));
-    const hs = await loadV1Keys('HS256', dir, secrets);
+    const hs = await loadV1Keys('HS256', dir, secrets, LIFETIMES);
     const old = await hs.codec.sign({ exp: now() + 60 });
-    const ed = await loadV1Keys('EdDSA', dir, secrets);
+    const ed = await loadV1Keys('EdDSA', dir, secrets, LIFETIMES);
     expect((await ed.codec.verify(old)).ok).toBe(true);
-    const rs = await loadV1Keys('RS256', dir, secrets);
+    const rs = await loadV1Keys('RS256', dir, secrets, LIFETIMES);
     expect((await rs.codec.verify(await ed.codec.sign({ exp: now() + 60 }))).ok).toBe(true);
     expect(rs.jwks.map((k) => k.alg)).toEqual(['RS256', 'EdDSA']);
   });

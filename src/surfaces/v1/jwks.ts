@@ -5,8 +5,6 @@ import type { AppContext } from '../../context.js';
 import { Type } from '../../http/schemas.js';
 
 export function registerJwks(app: FastifyInstance, ctx: AppContext): void {
-  // The keys are fixed for the life of the process, so the body is built once.
-  const body = JSON.stringify({ keys: ctx.v1Keys.jwks });
   const schema = {
     tags: ['v1'],
     summary: 'Public keys of the v1 JWTs (JWKS)',
@@ -15,6 +13,7 @@ export function registerJwks(app: FastifyInstance, ctx: AppContext): void {
     response: { 200: { description: 'The key set, current key first; empty under HS256', content: { 'application/json': { schema: Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }) } } } },
   };
   app.get('/.well-known/jwks.json', { schema }, async (_request, reply) => {
-    return reply.header('Cache-Control', 'public, max-age=300').type('application/json').send(body);
+    // Read per request: a retired key leaves the set once its tokens have expired (§5.9).
+    return reply.header('Cache-Control', 'public, max-age=300').type('application/json').send(JSON.stringify({ keys: ctx.v1Keys.jwks }));
   });
 }
