@@ -33,6 +33,9 @@ export interface AppContext
     | 'profiles'
     | 'admin'
     | 'events'
+    | 'mfa'
+    | 'passkeys'
+    | 'oidc'
   > {
   readonly accounts: AccountReads;
   /** The lockout policy, to show a lock (admin); logins settle it themselves. */

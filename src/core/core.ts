@@ -18,6 +18,9 @@ import { Audit } from './audit.js';
 import { BrowserSessions, type SessionStore } from './browser-sessions.js';
 import { EmailTokens } from './email-tokens.js';
 import { Events } from './events/index.js';
+import { Mfa } from './mfa/index.js';
+import { type Oidc, createOidc } from './oidc/index.js';
+import { Passkeys } from './passkeys/index.js';
 import { KnoxTokens } from './knox.js';
 import { Lockout } from './lockout.js';
 import { Login } from './login.js';
@@ -110,6 +113,12 @@ export interface Core {
   readonly admin: AdminCore;
   /** The outbox, webhook endpoints, delivery worker and broker publisher (events.md). */
   readonly events: Events;
+  /** Two-factor: TOTP, recovery codes and the login's second step (mfa.md). */
+  readonly mfa: Mfa;
+  /** Passkeys: registration, login assertions and management (passkeys.md). */
+  readonly passkeys: Passkeys;
+  /** Sign-in with OpenID Connect providers and linked identities (social.md). */
+  readonly oidc: Oidc;
 }
 
 export function createCore(i: CoreInputs): Core {
@@ -123,9 +132,26 @@ export function createCore(i: CoreInputs): Core {
   const audit = new Audit(db);
   const sessions = i.sessions ?? new BrowserSessions(db);
   const media = new MediaStore(path.join(config.dataDir, 'media'));
-  const revocation = new Revocation({ db, kv, sessions, metrics, removeMedia: (n) => media.removeUserDir(n) });
-  const login = new Login({ db, accounts, passwords, lockout, audit, metrics, onBackgroundError: (err) => log.error({ err }, 'background task failed') });
   const mailer = new Mailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: path.join(config.dataDir, 'outbox') }, log);
+  const events = new Events({ db, dialect: store.dialect, secrets, audit, config, registry: metrics.registry, log });
+  const revocation = new Revocation({ db, kv, sessions, metrics, removeMedia: (n) => media.removeUserDir(n) });
+  const mfa = new Mfa({ db, secrets, accounts, lockout, audit, mailer, metrics, config });
+  // Passkeys and provider identities each count as a way in for the other's "last way in" rule.
+  const oidcRef: { current: Oidc | null } = { current: null };
+  const passkeys = new Passkeys({
+    db, accounts, audit, mailer, metrics,
+    hasOtherWayIn: async (user) => passwords.isUsable(user.password) || ((await oidcRef.current?.identities.list(user.number))?.length ?? 0) > 0,
+  });
+  const oidc = createOidc({
+    config, db, secrets, accounts, passwords, lockout, audit, mailer, metrics,
+    hasPasskey: async (userNumber) => (await passkeys.management.count(userNumber, true)) > 0,
+    onProviderProblem: (problem) => log.warn({ ...problem }, 'oidc provider problem'),
+  });
+  oidcRef.current = oidc;
+  const login = new Login({
+    db, accounts, passwords, lockout, audit, metrics, outbox: events.outbox, secondFactor: mfa.challenges,
+    onBackgroundError: (err) => log.error({ err }, 'background task failed'),
+  });
   const emailTokens = new EmailTokens(db, secrets);
   const accountMail = new AccountMail({ config, linkBase: i.linkBase, kv, emailTokens, mailer, metrics });
   const knox = new KnoxTokens(db, metrics, () => config.v1KnoxTokenLimit, store.changeEpoch);
@@ -142,17 +168,17 @@ export function createCore(i: CoreInputs): Core {
   });
   const actions = new AccountActions({
     db, accounts, passwords, lockout, revocation, emailTokens, accountKeys, knox, sessions, mail: accountMail, media, audit, metrics,
+    outbox: events.outbox,
     warn: (err, what) => log.warn({ err }, what),
   });
   return {
     config, log, metrics, store, db, dialect: store.dialect, kv, secrets, passwords, accounts, lockout, login, audit, sessions,
-    revocation, emailTokens, accountMail, mailer, media, profiles, knox, v1Keys, v1Logins, accountKeys, actions,
+    revocation, emailTokens, accountMail, mailer, media, profiles, knox, v1Keys, v1Logins, accountKeys, actions, events, mfa, passkeys, oidc,
     health: new Health(db, kv),
     throttle: new Throttle(kv),
     v1Auth: new V1Credentials(db, kv, accounts, knox, v1Keys),
     apiUserTokens: new ApiUserTokens(secrets, revocation),
     userAccountTokens: new UserAccountTokens(secrets, revocation),
-    events: new Events({ db, dialect: store.dialect, secrets, audit, config, registry: metrics.registry, log }),
     admin: new AdminCore({ db, dialect: store.dialect, accounts, lockout, profiles, audit, actions, mail: accountMail }),
   };
 }

@@ -89,8 +89,8 @@ export class Lockout {
   }
 
   /** Settles a reserved attempt as a success: the streak, any lock and the slot are cleared. */
-  async succeed(userNumber: number, also: { last_login?: number } = {}): Promise<void> {
-    await this.db
+  async succeed(userNumber: number, also: { last_login?: number } = {}, db: Kysely<Database> = this.db): Promise<void> {
+    await db
       .updateTable('users')
       .set({ ...also, failed_logins: 0, last_failure_at: null, locked_until: null, login_pending: this.pendingAfterRelease() })
       .where('number', '=', userNumber)
@@ -108,9 +108,13 @@ export class Lockout {
     return this.countFailure(userNumber, false);
   }
 
-  /** Admin unlock and completed resets clear the streak and any lock. */
-  async clear(userNumber: number): Promise<void> {
-    await this.db
+  /** Admin unlock and completed resets clear the streak and any lock; a login without a password (passkey, provider) too. */
+  async clear(userNumber: number, also: { last_login?: number } = {}, db: Kysely<Database> = this.db): Promise<void> {
+    if (also.last_login !== undefined) {
+      await db.updateTable('users').set({ ...also, failed_logins: 0, last_failure_at: null, locked_until: null }).where('number', '=', userNumber).execute();
+      return;
+    }
+    await db
       .updateTable('users')
       .set({ failed_logins: 0, last_failure_at: null, locked_until: null })
       .where('number', '=', userNumber)

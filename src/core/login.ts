@@ -9,6 +9,7 @@ import type { Database } from '../store/schema.js';
 import type { Accounts, User } from './accounts.js';
 import { person } from './accounts.js';
 import type { Audit, RequestMeta } from './audit.js';
+import type { Outbox } from './events/outbox.js';
 import type { Lockout } from './lockout.js';
 import type { Metrics } from './metrics.js';
 import type { PasswordHasher } from './passwords.js';
@@ -17,11 +18,24 @@ import { isoMicros, nowMicros } from './time.js';
 
 export type LoginMethod = 'knox' | 'jwt' | 'token' | 'session';
 
+/**
+ * The kind of login a second step completes (mfa.md §3.1): v1's two, the admin UI's, or null for
+ * a surface that cannot ask for a code, whose login then fails for an account with two-factor on.
+ */
+export type SecondFactorKind = 'knox' | 'jwt' | 'admin' | null;
+
+/** The two-factor gate every password login passes through (core/mfa challenges). */
+export interface SecondFactorGate {
+  afterPassword(user: User, login: { kind: SecondFactorKind; meta: RequestMeta }): Promise<{ required: false } | { required: true; challenge: { mfaToken: string; expires: number } | null }>;
+}
+
 /** No surface accepts a longer password; a longer one fails without being hashed (v1.md §0.5). */
 export const PASSWORD_MAX_LENGTH = 128;
 
 export type LoginOutcome =
   | { ok: true; user: User }
+  /** The password was right; the account has two-factor on: the second step's token, or null where the surface cannot ask. */
+  | { ok: false; reason: 'mfa_required'; user: User; challenge: { mfaToken: string; expires: number } | null }
   | { ok: false; reason: 'unknown_account' }
   | { ok: false; reason: 'password_too_long'; user: User }
   | { ok: false; reason: 'locked'; user: User; lockedNow: boolean }
@@ -34,6 +48,9 @@ export interface LoginDeps {
   lockout: Lockout;
   audit: Audit;
   metrics: Metrics;
+  /** Records session.created in the login's own transaction (events.md §1). */
+  outbox: Pick<Outbox, 'record'>;
+  secondFactor: SecondFactorGate;
   /** Failures of background work (rehash) go here instead of failing the login. */
   onBackgroundError: (err: unknown) => void;
 }
@@ -47,6 +64,11 @@ export interface LoginAttempt {
   meta: RequestMeta;
   /** The admin login refuses non-staff accounts without recording anything (admin.md §2.3). */
   requireStaff?: boolean;
+  /**
+   * The second step this login can ask for when the account has two-factor on; absent or null:
+   * none, and the login fails after the password check (mfa.md §3.3).
+   */
+  secondFactor?: SecondFactorKind;
 }
 
 export class Login {
@@ -86,12 +108,37 @@ export class Login {
       return { ok: false, reason: 'not_staff', user };
     }
 
-    const now = nowMicros();
-    await d.lockout.succeed(user.number, { last_login: now });
     if (verdict.needsRehash) await this.rehash(user.number, a.password);
-    d.metrics.logins.inc({ surface, result: 'success' });
-    await d.audit.record({ event: 'login.success', meta: a.meta, user: person(user), details: { method: a.method } });
-    return { ok: true, user: { ...user, last_login: now, failed_logins: 0, last_failure_at: null, locked_until: null } };
+    // The second factor is part of the login, on every surface (mfa.md §3): the password alone
+    // settles nothing for an account with two-factor on.
+    const gate = await d.secondFactor.afterPassword(user, { kind: a.secondFactor ?? null, meta: a.meta });
+    if (gate.required) {
+      await d.lockout.release(user.number);
+      return { ok: false, reason: 'mfa_required', user, challenge: gate.challenge };
+    }
+    return { ok: true, user: await this.settle(user, a.meta, { method: a.method }, true) };
+  }
+
+  /**
+   * A login proven another way (a passkey, a provider, a completed second step elsewhere):
+   * last_login, the streak cleared, audit login.success with `details`, session.created.
+   */
+  async recordSuccess(user: User, meta: RequestMeta, details: { method: string } & Record<string, unknown>): Promise<User> {
+    return this.settle(user, meta, details, false);
+  }
+
+  /** The success, in one transaction: the row, the audit entry and the event commit together. */
+  private async settle(user: User, meta: RequestMeta, details: { method: string } & Record<string, unknown>, reserved: boolean): Promise<User> {
+    const { d } = this;
+    const now = nowMicros();
+    await d.db.transaction().execute(async (trx) => {
+      if (reserved) await d.lockout.succeed(user.number, { last_login: now }, trx);
+      else await d.lockout.clear(user.number, { last_login: now }, trx);
+      await d.audit.record({ event: 'login.success', meta, user: person(user), details }, trx);
+      await d.outbox.record(trx, { type: 'session.created', user, surface: meta.surface, method: details.method });
+    });
+    d.metrics.logins.inc({ surface: meta.surface, result: 'success' });
+    return { ...user, last_login: now, failed_logins: 0, last_failure_at: null, locked_until: null };
   }
 
   /**

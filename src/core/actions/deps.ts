@@ -8,6 +8,7 @@ import type { Accounts } from '../accounts.js';
 import type { Audit, AuditPerson, RequestMeta } from '../audit.js';
 import type { SessionStore } from '../browser-sessions.js';
 import type { EmailTokens } from '../email-tokens.js';
+import type { Outbox } from '../events/outbox.js';
 import type { KnoxTokens } from '../knox.js';
 import type { Lockout } from '../lockout.js';
 import type { MediaStore } from '../media.js';
@@ -34,6 +35,8 @@ export interface ActionDeps {
   media: MediaStore;
   audit: Audit;
   metrics: Metrics;
+  /** Events are written in the transaction of the change they report (events.md §1). */
+  outbox: Outbox;
   warn: Warn;
 }
 

@@ -9,7 +9,8 @@ import { loadSession } from '../../http/session-cookie.js';
 import type { GenericReply } from '../../http/surface.js';
 import { NO_STORE, TEXT, USER_INACTIVE, invalid, json, unauthorized } from './messages.js';
 import { passwordLogin } from './password-login.js';
-import { clearRefresh, holdNewRefresh, setRefresh } from './refresh-slot.js';
+import { issueV1Login } from './issue-login.js';
+import { clearRefresh, setRefresh } from './refresh-slot.js';
 import { BAD_REQUEST, COMMON, JwtLoginAnswer, JwtPair, ok } from './schemas.js';
 import { type V1Call, type V1Route, challengeOf, signedInWith, v1Path } from './style.js';
 import { type FieldSpec, validate } from './validation.js';
@@ -26,12 +27,7 @@ export function jwtRoutes(ctx: AppContext): V1Route[] {
     if (!v.ok) return invalid(v.errors);
     const login = await passwordLogin(ctx, request, v.values.email, v.values.password, 'jwt', challengeOf(route));
     if (!login.ok) return login.reply;
-    const { user } = login;
-    const issued = await ctx.v1Logins.create(user, requestMeta(request, 'v1'));
-    const session = await loadSession(ctx, request);
-    if (session?.refreshJti) await ctx.v1Logins.supersede(session.refreshJti);
-    await holdNewRefresh(ctx, reply, session, user, issued.refreshJti);
-    return json(200, { refresh: issued.refresh, access: issued.access, id: user.id, email: user.email, username: user.username }, NO_STORE);
+    return issueV1Login(ctx, request, reply, login.user, 'jwt');
   }
 
   /** Reads only the session's slot (§3.4); every 401 carries WWW-Authenticate: Token. */

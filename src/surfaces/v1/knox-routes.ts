@@ -3,7 +3,8 @@
 import type { AppContext } from '../../context.js';
 import { requestMeta } from '../../http/request.js';
 import { Type } from '../../http/schemas.js';
-import { NO_STORE, TEXT, invalid, json } from './messages.js';
+import { TEXT, invalid, json } from './messages.js';
+import { issueV1Login } from './issue-login.js';
 import { passwordLogin } from './password-login.js';
 import { BAD_REQUEST, COMMON, KnoxLoginAnswer, ok } from './schemas.js';
 import { type V1Call, type V1Route, challengeOf, signedInWith, v1Path } from './style.js';
@@ -17,15 +18,12 @@ const LOCKED_DOC = { description: 'Locked out due to too many login failures.', 
 
 export function knoxRoutes(ctx: AppContext): V1Route[] {
   /** Validation trims; the account is looked up and the password checked as sent (§3.2). */
-  async function loginKnox({ request, body, route }: V1Call) {
+  async function loginKnox({ request, reply, body, route }: V1Call) {
     const v = await validate(body, LOGIN_FIELDS);
     if (!v.ok) return invalid(v.errors);
     const login = await passwordLogin(ctx, request, rawText(v.data, 'email'), rawText(v.data, 'password'), 'knox', challengeOf(route));
     if (!login.ok) return login.reply;
-    const { user } = login;
-    const meta = requestMeta(request, 'v1');
-    const { token } = await ctx.knox.create(user, meta.ip, meta.userAgent);
-    return json(200, { id: user.id, email: user.email, username: user.username, token }, NO_STORE);
+    return issueV1Login(ctx, request, reply, login.user, 'knox');
   }
 
   async function mockLogin() {
