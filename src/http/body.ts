@@ -90,8 +90,11 @@ export function parseMultipart(contentType: string, buf: Buffer): Promise<Parsed
       resolve({ kind: 'bad_multipart', reason: (err as Error).message });
       return;
     }
-    bb.on('field', (name, value) => {
-      fields[name] = value;
+    // Busboy hands a part with an empty `filename=""` over as a text field; the browser (and
+    // Django) meant a file without a name, which some surfaces answer in words of their own.
+    const unnamedFiles = partsWithEmptyFilename(contentType, buf);
+    bb.on('field', (name, value, info) => {
+      fields[name] = unnamedFiles.has(name) ? { kind: 'file', filename: '', mimetype: info.mimeType, data: Buffer.from(value, 'utf8') } : value;
     });
     bb.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
@@ -104,6 +107,26 @@ export function parseMultipart(contentType: string, buf: Buffer): Promise<Parsed
     bb.on('close', () => resolve({ kind: 'multipart', fields }));
     bb.end(buf);
   });
+}
+
+/** Names of the parts whose Content-Disposition carries `filename=""`, read from the part headers only. */
+function partsWithEmptyFilename(contentType: string, buf: Buffer): Set<string> {
+  const names = new Set<string>();
+  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  const boundary = m?.[1] ?? m?.[2];
+  if (!boundary) return names;
+  const text = buf.toString('latin1');
+  if (!text.includes('filename=""')) return names;
+  for (const part of text.split(`--${boundary}`)) {
+    const end = part.indexOf('\r\n\r\n');
+    const headers = end < 0 ? part : part.slice(0, end);
+    for (const line of headers.split('\r\n')) {
+      if (!/^content-disposition:/i.test(line)) continue;
+      const name = /;\s*name="([^"]*)"/i.exec(line)?.[1];
+      if (name !== undefined && /;\s*filename=""\s*(;|$)/i.test(line)) names.add(Buffer.from(name, 'latin1').toString('utf8'));
+    }
+  }
+  return names;
 }
 
 export function isFile(v: unknown): v is UploadedFile {

@@ -65,8 +65,11 @@ function userConditions(eb: ExpressionBuilder<Database, 'users'>, f: UserFilters
   if (f.verified !== undefined) all.push(flag(eb, 'email_verified', f.verified));
   if (f.locked !== undefined) {
     // With lockout off nobody is locked, whatever an old row still says.
-    const lockedNow = lockoutOn ? eb('locked_until', '>', nowMicros()) : sql<SqlBool>`1 = 0`;
-    all.push(f.locked ? lockedNow : eb.not(lockedNow));
+    // A NULL locked_until is "not locked": NOT (NULL > now) would be NULL, and match nothing.
+    const now = nowMicros();
+    const lockedNow = lockoutOn ? eb.and([eb('locked_until', 'is not', null), eb('locked_until', '>', now)]) : sql<SqlBool>`1 = 0`;
+    const notLocked = lockoutOn ? eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]) : sql<SqlBool>`1 = 1`;
+    all.push(f.locked ? lockedNow : notLocked);
   }
   return all.length ? eb.and(all) : sql<SqlBool>`1 = 1`;
 }
