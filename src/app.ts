@@ -79,7 +79,7 @@ function connectionLogger(log: FastifyBaseLogger, service: 'database' | 'redis')
  * their own without the request deadline; requests then get a store that has one.
  */
 async function openMigratedStore(config: Config, log: FastifyBaseLogger): Promise<Store> {
-  const requestPath = { timeoutMs: DEPENDENCY_TIMEOUT_MS, onConnectionError: connectionLogger(log, 'database') };
+  const requestPath = { timeoutMs: DEPENDENCY_TIMEOUT_MS, onConnectionError: connectionLogger(log, 'database'), changeFeed: true };
   if (config.databaseUrl === 'sqlite::memory:') {
     // Another connection would be another database.
     const store = openStore(config.databaseUrl, requestPath);
@@ -95,7 +95,9 @@ async function openMigratedStore(config: Config, log: FastifyBaseLogger): Promis
   } finally {
     await migrating.close();
   }
-  return openStore(config.databaseUrl, requestPath);
+  const store = openStore(config.databaseUrl, requestPath);
+  await store.start();
+  return store;
 }
 
 async function openKv(config: Config, prefix: string, log: FastifyBaseLogger): Promise<Kv> {

@@ -6,6 +6,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { type Compilable, Kysely, type PostgresCursor, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
+import { PgChangeFeed } from './change-feed.js';
 import type { ChangeEpoch } from './read-cache.js';
 import { ServiceUnavailable } from '../errors.js';
 
@@ -14,8 +15,13 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
-  /** Changes whenever anything in the database changed (SQLite); null where there is no such signal. */
+  /**
+   * Changes whenever anything a credential cache holds may have changed (SQLite: any write;
+   * PostgreSQL with the change feed: a notification); null where there is no such signal.
+   */
   readonly changeEpoch: ChangeEpoch | null;
+  /** Starts what the store runs beside the queries (PostgreSQL's change feed), once migrated. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,6 +37,12 @@ export interface StoreOptions {
   applicationName?: string;
   /** Told about a PostgreSQL connection that broke while idle or between statements (the pool replaces it). */
   onConnectionError?: (err: Error) => void;
+  /**
+   * PostgreSQL: listen for committed changes of users and knox tokens (store/change-feed.ts), so
+   * credential look-ups can be cached and still see every change. Needs migration 008 applied;
+   * started by `start()`.
+   */
+  changeFeed?: boolean;
 }
 
 const INT8_OID = 20;
@@ -59,6 +71,7 @@ function openSqlite(file: string, options: StoreOptions): Store {
     db,
     dialect: 'sqlite',
     changeEpoch: () => epoch.get() as string,
+    async start() {},
     async close() {
       await db.destroy();
     },
@@ -159,12 +172,17 @@ function openPostgres(url: string, options: StoreOptions): Store {
   // transaction, say), where nothing else listens. The failed statement reports the outage.
   pool.on('error', onConnectionError);
   pool.on('connect', (client) => client.on('error', onConnectionError));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new GuardedPool(pool) }) });
+  const feed = options.changeFeed ? new PgChangeFeed(url, onConnectionError) : null;
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new GuardedPool(pool, feed ? () => feed.localWrite() : null) }) });
   return {
     db,
     dialect: 'postgres',
-    changeEpoch: null,
+    changeEpoch: feed ? () => feed.token() : null,
+    async start() {
+      await feed?.start();
+    },
     async close() {
+      await feed?.close();
       await db.destroy();
     },
   };
@@ -199,7 +217,8 @@ function pgOutage(err: unknown): { reason: string; broken: boolean } | null {
 class GuardedPool {
   private readonly clients = new WeakMap<pg.PoolClient, GuardedClient>();
 
-  constructor(private readonly pool: pg.Pool) {}
+  /** `onWrite`: told after every statement that is not a plain read (the change feed's local half). */
+  constructor(private readonly pool: pg.Pool, private readonly onWrite: (() => void) | null = null) {}
 
   async connect(): Promise<GuardedClient> {
     let client: pg.PoolClient;
@@ -211,7 +230,7 @@ class GuardedPool {
     // One wrapper per pg client, so Kysely's per-connection bookkeeping sees a stable object.
     let guarded = this.clients.get(client);
     if (!guarded) {
-      guarded = new GuardedClient(client);
+      guarded = new GuardedClient(client, this.onWrite);
       this.clients.set(client, guarded);
     }
     return guarded;
@@ -225,7 +244,7 @@ class GuardedPool {
 class GuardedClient {
   private broken: Error | null = null;
 
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(private readonly client: pg.PoolClient, private readonly onWrite: (() => void) | null) {}
 
   // The result is pg's own, which Kysely reads (its typing of `command` is narrower than pg's).
   query(sql: string, parameters: readonly unknown[]): Promise<any>;
@@ -240,7 +259,9 @@ class GuardedClient {
     // Fail at once rather than queue a statement (a rollback, say) behind one that never answered.
     if (this.broken) throw new ServiceUnavailable('database', 'connection lost', { cause: this.broken });
     try {
-      return await this.client.query(sql, parameters as unknown[]);
+      const result = await this.client.query(sql, parameters as unknown[]);
+      if (this.onWrite && !/^\s*select\b/i.test(sql)) this.onWrite();
+      return result;
     } catch (err) {
       const outage = pgOutage(err);
       if (!outage) throw err;

@@ -7,6 +7,7 @@ import { m006_events } from './migration-events.js';
 import { passkeysMigration } from './migration-passkeys.js';
 import { m005_oidc } from './migration-oidc.js';
 import { migrationInfra } from './migration-infra.js';
+import { migrationChangeFeed } from './migration-change-feed.js';
 import { ServiceUnavailable } from '../errors.js';
 
 type Builder = (dialect: Dialect) => Migration;
@@ -190,6 +191,7 @@ const MIGRATIONS: Record<string, Builder> = {
   '005_oidc': m005_oidc,
   '006_events': m006_events,
   '007_infra': migrationInfra,
+  '008_change_feed': migrationChangeFeed,
 };
 
 class CodeMigrations implements MigrationProvider {

@@ -6,7 +6,11 @@
 // what the query would have returned. Without such a signal (PostgreSQL, shared by instances)
 // nothing is cached.
 
-export type ChangeEpoch = () => string;
+/**
+ * A token that changes whenever anything cached may have changed; null while that cannot be
+ * known (PostgreSQL's change feed is down), when nothing may be served from a cache.
+ */
+export type ChangeEpoch = () => string | null;
 
 export class EpochCache<V> {
   private readonly entries = new Map<string, V>();
@@ -17,6 +21,11 @@ export class EpochCache<V> {
   async get(key: string, load: () => Promise<V>): Promise<V> {
     if (!this.changeEpoch) return load();
     const now = this.changeEpoch();
+    if (now === null) {
+      this.entries.clear();
+      this.epoch = '';
+      return load();
+    }
     if (now !== this.epoch) {
       this.entries.clear();
       this.epoch = now;
