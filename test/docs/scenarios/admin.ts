@@ -24,6 +24,7 @@ export const admin: Scenario = {
 
     await r.send('stats', { method: 'GET', path: A + 'stats/', headers: staff }, { expect: 200 });
     await r.send('users-list', { method: 'GET', path: A + 'users/?q=grace', headers: staff }, { expect: 200 });
+    await r.send('users-list-past-end', { method: 'GET', path: A + 'users/?q=grace&page=2', headers: staff }, { expect: 404 });
     await r.send('users-list-invalid', { method: 'GET', path: A + 'users/?active=maybe', headers: staff }, { expect: 400 });
     const user = `${A}users/${grace.json.id}/`;
     await r.send('user-get', { method: 'GET', path: user, headers: staff }, { expect: 200 });

@@ -5,6 +5,12 @@ import type { Scenario } from './types.js';
 const FRANK = { username: 'frank', full_name: 'Frank Moreau', email: 'frank.moreau@example.com', pwd: 'blue-heron-5', phone: '+33612345678', contacts: 'telegram: @frankm' };
 const P = '/user_account/';
 
+/** The token with one character of its signature changed. */
+function tampered(jwt: string): string {
+  const at = jwt.length - 10;
+  return jwt.slice(0, at) + (jwt[at] === 'A' ? 'B' : 'A') + jwt.slice(at + 1);
+}
+
 export const userAccount: Scenario = {
   surface: 'user-account',
   settings: { SURFACES: 'user-account' },
@@ -17,10 +23,13 @@ export const userAccount: Scenario = {
 
     const login = await r.send('login', { method: 'POST', path: P + 'login', json: { username: FRANK.username, pwd: FRANK.pwd } }, { expect: 200 });
     await r.send('login-wrong-password', { method: 'POST', path: P + 'login', json: { username: FRANK.username, pwd: 'blue-heron-6' } }, { expect: 401 });
+    await r.send('login-missing-field', { method: 'POST', path: P + 'login', json: { username: FRANK.username } }, { expect: 400 });
+    await r.send('login-not-json', { method: 'POST', path: P + 'login', headers: { 'Content-Type': 'text/plain' }, json: { username: FRANK.username, pwd: FRANK.pwd } }, { expect: 415 });
     const bearer = { Authorization: `Bearer ${login.json.token}` };
     await r.send('profile-settings', { method: 'GET', path: P + 'profile_settings', headers: bearer }, { expect: 200 });
     await r.send('profile-settings-cookie', { method: 'GET', path: P + 'profile_settings', headers: { Cookie: `access_token_cookie=${login.cookie('access_token_cookie')}` } }, { expect: 200 });
     await r.send('profile-settings-no-token', { method: 'GET', path: P + 'profile_settings' }, { expect: 401 });
+    await r.send('profile-settings-bad-signature', { method: 'GET', path: P + 'profile_settings', headers: { Authorization: `Bearer ${tampered(login.json.token)}` } }, { expect: 422 });
     await r.send('reset-request-signed-in', {
       method: 'POST',
       path: P + 'reset_password_request',
@@ -28,6 +37,7 @@ export const userAccount: Scenario = {
       json: { username: FRANK.username },
     }, { expect: 403 });
 
+    await r.send('reset-request-unknown', { method: 'POST', path: P + 'reset_password_request', json: { username: 'nobody' } }, { expect: 400 });
     await r.send('reset-request', { method: 'POST', path: P + 'reset_password_request', json: { username: FRANK.username } }, { expect: 200 });
     const reset = await r.fromMail(FRANK.email, /\/user_account\/reset_password\/([A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22})/);
     await r.send('reset-page', { method: 'GET', path: P + 'reset_password/' + reset }, { expect: 200 });

@@ -42,6 +42,7 @@ export const v1: Scenario = {
     const avatar = await r.send('avatar-upload', { method: 'PUT', path: V1 + 'me/avatar/', headers: token, multipart: [picture('avatar')] }, { expect: 202 });
     await r.send('media', { method: 'GET', path: new URL(avatar.json.avatar).pathname }, { expect: 200 });
     await r.send('avatar-delete', { method: 'DELETE', path: V1 + 'me/avatar/', headers: token }, { expect: 204 });
+    await r.send('media-deleted', { method: 'GET', path: new URL(avatar.json.avatar).pathname }, { expect: 404 });
 
     const jwt = await r.send('login-jwt', { method: 'POST', path: V1 + 'login-jwt/', json: { email: ANN.email, password: ANN.password } }, { expect: 200 });
     await r.send('mock-login-bearer', { method: 'GET', path: V1 + 'mock-login/', headers: { Authorization: `Bearer ${jwt.json.access}` } }, { expect: 200 });
