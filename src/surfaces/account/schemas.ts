@@ -38,6 +38,6 @@ export const ACCOUNT_BAD_REQUEST = {
 
 /** The 401s of the `Token` header (§1.3). */
 export const ACCOUNT_UNAUTHORIZED = {
-  ...drfUnauthorized('A broken `Token` header, an unknown key or an inactive user; or none where one is required (table of §1.3)', Detail, ACCOUNT_CHALLENGE),
+  ...drfUnauthorized('A broken `Token` header, an unknown or deleted key, a key of an inactive user, or none where one is required', Detail, ACCOUNT_CHALLENGE),
   example: NOT_PROVIDED,
 };

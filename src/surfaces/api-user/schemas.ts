@@ -36,7 +36,7 @@ export const API_USER_BAD_REQUEST = {
 };
 
 /** The 401s of a route that reads the `JWT` header (§1.4). */
-export const API_USER_UNAUTHORIZED = { ...drfUnauthorized('A broken `JWT` header, or none where one is required (table of §1.4)', AuthError, API_USER_CHALLENGE), example: NOT_PROVIDED };
+export const API_USER_UNAUTHORIZED = { ...drfUnauthorized('A broken `JWT` header, or none where one is required; token errors add `code` and `messages`', AuthError, API_USER_CHALLENGE), example: NOT_PROVIDED };
 
 export const API_USER_REFRESH_REFUSED = {
   ...drfUnauthorized('{"detail": "Token is invalid or expired" | "Token has wrong type" | "Token is blacklisted", "code": "token_not_valid"}', AuthError, API_USER_CHALLENGE),

@@ -78,7 +78,7 @@ export function jwtRoutes(ctx: AppContext): V1Route[] {
           summary: 'Log in with email and password; returns a JWT pair and keeps the refresh in the sessionid cookie',
           body: { schema: Type.Object({ email: Type.String(), password: Type.String() }, { required: ['email', 'password'] }), example: LOGIN_BODY },
           responses: {
-            200: { description: 'Logged in; Set-Cookie: sessionid (or, with two-factor on, the challenge of mfa.md)', schema: JwtLoginAnswer, example: JWT_LOGIN },
+            200: { description: 'Logged in; Set-Cookie: sessionid (with two-factor on: a challenge for the second step instead)', schema: JwtLoginAnswer, example: JWT_LOGIN },
             400: BAD_REQUEST,
             ...COMMON,
             401: says('No active account found with the given credentials.'),

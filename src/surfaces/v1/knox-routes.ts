@@ -55,7 +55,7 @@ export function knoxRoutes(ctx: AppContext): V1Route[] {
           summary: 'Log in with email and password; returns an opaque knox token',
           body: { schema: Type.Object({ email: Type.String({ format: 'email' }), password: Type.String() }, { required: ['email', 'password'] }), example: LOGIN_BODY },
           responses: {
-            200: { description: 'Logged in (or, with two-factor on, the challenge of mfa.md)', schema: KnoxLoginAnswer, example: KNOX_LOGIN },
+            200: { description: 'Logged in (with two-factor on: a challenge for the second step instead)', schema: KnoxLoginAnswer, example: KNOX_LOGIN },
             400: BAD_REQUEST,
             ...COMMON,
             401: says('No active account found with the given credentials.'),
