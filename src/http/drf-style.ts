@@ -110,17 +110,18 @@ export function drfUnauthorized(description: string, schema: TSchema, challenge:
 
 /** The answers of every DRF operation besides its own: 405, 500, 503. */
 export const DRF_COMMON_DOCS: Record<number, ResponseDoc> = {
-  405: { description: 'Method not allowed: {"detail": "Method \\"<METHOD>\\" not allowed."}, with `Allow`', schema: Detail },
-  500: { description: '{"detail": "A server error occurred."}', schema: Detail },
+  405: { description: 'Method not allowed: {"detail": "Method \\"<METHOD>\\" not allowed."}, with `Allow`', schema: Detail, example: { detail: 'Method "PATCH" not allowed.' } },
+  500: { description: '{"detail": "A server error occurred."}', schema: Detail, example: DRF_FAILURES.internal.body },
   503: {
     description: 'The database or Redis does not answer: {"detail": "Service temporarily unavailable."}',
     schema: Detail,
+    example: DRF_FAILURES.unavailable.body,
     headers: { 'Retry-After': { description: 'Seconds before a retry', schema: { type: 'integer' } } },
   },
 };
 
 /** The answers of every DRF operation that reads a body: 413 and 415 (the 400 is the operation's own). */
 export const DRF_BODY_DOCS: Record<number, ResponseDoc> = {
-  413: { description: 'Body over 1 MiB (JSON, form) or 16 MiB (multipart): {"detail": "Request body too large."}', schema: Detail },
-  415: { description: 'Another media type: {"detail": "Unsupported media type \\"<Content-Type>\\" in request."}', schema: Detail },
+  413: { description: 'Body over 1 MiB (JSON, form) or 16 MiB (multipart): {"detail": "Request body too large."}', schema: Detail, example: DRF_FAILURES.tooLarge.body },
+  415: { description: 'Another media type: {"detail": "Unsupported media type \\"<Content-Type>\\" in request."}', schema: Detail, example: { detail: 'Unsupported media type "text/plain" in request.' } },
 };

@@ -7,14 +7,20 @@ const READY_TIMEOUT_MS = 2000;
 
 export function registerOps(app: FastifyInstance, ctx: AppContext): void {
   const status = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] };
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is alive', operationId: 'opsHealth', security: [], response: { 200: { description: 'Alive: {"status":"ok"}', content: { 'application/json': { schema: status } } } } } }, async (_req, reply) => {
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is alive', operationId: 'opsHealth', security: [], response: { 200: { description: 'Alive: {"status":"ok"}', content: { 'application/json': { schema: status, example: { status: 'ok' } } } } } } }, async (_req, reply) => {
     return reply.type('application/json').send(JSON.stringify({ status: 'ok' }));
   });
 
   const readiness = { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'unavailable'] } } }, required: ['status', 'checks'] };
   const readyDocs = {
-    200: { description: 'The database (and Redis, when configured) answer; a configured broker is reported too', content: { 'application/json': { schema: readiness } } },
-    503: { description: 'The database or Redis does not answer: the checks say which', content: { 'application/json': { schema: readiness } } },
+    200: {
+      description: 'The database (and Redis, when configured) answer; a configured broker is reported too',
+      content: { 'application/json': { schema: readiness, example: { status: 'ok', checks: { database: 'ok', redis: 'ok' } } } },
+    },
+    503: {
+      description: 'The database or Redis does not answer: the checks say which',
+      content: { 'application/json': { schema: readiness, example: { status: 'unavailable', checks: { database: 'ok', redis: 'unavailable' } } } },
+    },
   };
   app.get('/readyz', { schema: { tags: ['operations'], summary: 'The database (and Redis, when configured) answer', operationId: 'opsReady', security: [], response: readyDocs } }, async (_req, reply) => {
     // The checks run side by side, so the answer comes within the deadline (v1.md §0.13).

@@ -32,6 +32,8 @@ export interface ResponseDoc {
   /** Content type when not JSON (`text/html`, `image/*`). */
   contentType?: string;
   headers?: Record<string, { description: string; schema: Schema }>;
+  /** The body of such an answer, for the docs (/docs shows it); ids and tokens as a real run makes them. */
+  example?: unknown;
 }
 
 export interface BodySpec {
@@ -45,6 +47,8 @@ export interface BodySpec {
   readByHandler?: boolean;
   /** A body that cannot be read counts as no body instead of an error (the admin UI's forms). */
   lenient?: boolean;
+  /** A body a client sends, for the docs (/docs shows it). */
+  example?: unknown;
 }
 
 export interface Operation<A> {
@@ -399,7 +403,8 @@ function operationSchema<A>(style: Style<A>, route: RouteDecl<A>, method: Method
   }
   if (op.query) schema.querystring = op.query;
   if (op.body && method !== 'GET') {
-    schema.body = op.body.schema;
+    // @fastify/swagger moves a body schema's single `examples` entry to the media type's `example`.
+    schema.body = op.body.example === undefined ? op.body.schema : { ...op.body.schema, examples: [op.body.example] };
     schema.consumes = [...(op.body.mediaTypes ?? (op.body.accept ?? ['json', 'form', 'multipart']).map((k) => KIND_MEDIA[k]))];
   }
   const security = style.security?.(route);
@@ -413,7 +418,7 @@ function responsesOf(docs: Record<number, ResponseDoc>): Record<string, unknown>
     const entry: Record<string, unknown> = { description: doc.description };
     // @fastify/swagger takes each response header as a JSON schema carrying its description.
     if (doc.headers) entry.headers = Object.fromEntries(Object.entries(doc.headers).map(([k, h]) => [k, { ...h.schema, description: h.description }]));
-    if (doc.schema) entry.content = { [doc.contentType ?? 'application/json']: { schema: doc.schema } };
+    if (doc.schema) entry.content = { [doc.contentType ?? 'application/json']: doc.example === undefined ? { schema: doc.schema } : { schema: doc.schema, example: doc.example } };
     else if (doc.contentType) entry.content = { [doc.contentType]: { schema: { type: 'string' } } };
     // An answer without a body: @fastify/swagger lists no content for a `null` schema.
     else entry.type = 'null';

@@ -8,6 +8,7 @@ import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { SUCCESS } from './replies.js';
 import { ACCOUNT_BAD_REQUEST, ACCOUNT_UNAUTHORIZED, AccountKey, Success } from './schemas.js';
+import { DONE, LOGIN, LOGIN_BODY } from './examples.js';
 import { type AccountCall, type AccountRoute, accountPath } from './style.js';
 
 /** Every credential failure, the locked answer included (§1.4), looks the same. */
@@ -47,9 +48,9 @@ export function accountLoginRoutes(ctx: AppContext): AccountRoute[] {
           description:
             'The same key until a logout deletes it. Every credential failure (unknown username, wrong password, inactive or locked account) answers the same 400. ' +
             'No credential is needed, but a broken `Token` header answers 401.',
-          body: { schema: Type.Object({ username: Type.String(), password: Type.String({ description: 'Not trimmed' }) }) },
+          body: { schema: Type.Object({ username: Type.String(), password: Type.String({ description: 'Not trimmed' }) }), example: LOGIN_BODY },
           responses: {
-            200: { description: 'The key', schema: Type.Object({ token: AccountKey }) },
+            200: { description: 'The key', schema: Type.Object({ token: AccountKey }), example: LOGIN },
             400: ACCOUNT_BAD_REQUEST,
             401: ACCOUNT_UNAUTHORIZED,
             ...DRF_BODY_DOCS,
@@ -68,7 +69,7 @@ export function accountLoginRoutes(ctx: AppContext): AccountRoute[] {
           operationId: 'accountLogout',
           summary: "Delete the caller's key",
           description: 'The key answers 401 {"detail": "Invalid token."} afterwards; the next login mints a new one.',
-          responses: { 200: { description: '{"success": true}', schema: Success }, 401: ACCOUNT_UNAUTHORIZED, ...DRF_COMMON_DOCS },
+          responses: { 200: { description: '{"success": true}', schema: Success, example: DONE }, 401: ACCOUNT_UNAUTHORIZED, ...DRF_COMMON_DOCS },
           handle: logout,
         },
       },

@@ -8,6 +8,7 @@ import type { GenericReply } from '../../http/surface.js';
 import { type Catalogue, pictureIndex } from './catalogue.js';
 import { SUCCESS } from './replies.js';
 import { ACCOUNT_PARSE_ERROR, ACCOUNT_UNAUTHORIZED, PictureCatalogue, Success } from './schemas.js';
+import { DONE, PICTURES, SET_PICTURE_BODY } from './examples.js';
 import { type AccountCall, type AccountRoute, accountPath } from './style.js';
 
 const INVALID_ID: GenericReply = { status: 200, body: { success: false, error: 'Invalid picture id.' } };
@@ -63,7 +64,7 @@ export function accountPictureRoutes(ctx: AppContext, catalogue: Catalogue): Acc
         GET: {
           operationId: 'accountGetPictures',
           summary: 'The preset picture catalogue',
-          responses: { 200: { description: 'The catalogue as configured, without a success wrapper', schema: PictureCatalogue }, 401: ACCOUNT_UNAUTHORIZED, ...DRF_COMMON_DOCS },
+          responses: { 200: { description: 'The catalogue as configured, without a success wrapper', schema: PictureCatalogue, example: PICTURES }, 401: ACCOUNT_UNAUTHORIZED, ...DRF_COMMON_DOCS },
           handle: getPictures,
         },
       },
@@ -81,11 +82,13 @@ export function accountPictureRoutes(ctx: AppContext, catalogue: Catalogue): Acc
             'Also served at `/acount/set_picture`. `id` is read as Python\'s int() did: an integer, a number truncated toward zero, true/false as 1/0, or a string of ASCII digits with an optional sign and surrounding spaces.',
           body: {
             schema: Type.Object({ id: Type.Union([Type.Integer(), Type.Number(), Type.Boolean(), Type.String({ pattern: '^\\s*[+-]?[0-9]+\\s*$' })], { description: 'A catalogue id' }) }),
+            example: SET_PICTURE_BODY,
           },
           responses: {
             200: {
               description: 'Stored (success true), or no such id, an invalid value, or a failure while saving (success false)',
               schema: Type.Union([Success, Type.Object({ success: Type.Literal(false), error: Type.Literal('Invalid picture id.') })]),
+              example: DONE,
             },
             400: ACCOUNT_PARSE_ERROR,
             401: ACCOUNT_UNAUTHORIZED,

@@ -6,6 +6,7 @@ import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
 import { SUCCESS } from './replies.js';
 import { ACCOUNT_UNAUTHORIZED, ProfileAnswer, Success } from './schemas.js';
+import { DONE, PROFILE } from './examples.js';
 import { type AccountCall, type AccountRoute, accountPath } from './style.js';
 
 /** The UTC creation date as DD-MM-YYYY (stored times are microseconds). */
@@ -40,7 +41,7 @@ export function accountProfileRoutes(ctx: AppContext): AccountRoute[] {
         GET: {
           operationId: 'accountGetProfile',
           summary: "The caller's profile",
-          responses: { 200: { description: 'The profile; `id` is the user’s number', schema: ProfileAnswer }, 401: ACCOUNT_UNAUTHORIZED, ...DRF_COMMON_DOCS },
+          responses: { 200: { description: 'The profile; `id` is the user’s number', schema: ProfileAnswer, example: PROFILE }, 401: ACCOUNT_UNAUTHORIZED, ...DRF_COMMON_DOCS },
           handle: profile,
         },
       },
@@ -53,7 +54,7 @@ export function accountProfileRoutes(ctx: AppContext): AccountRoute[] {
         POST: {
           operationId: 'accountDelete',
           summary: 'Delete the caller and everything tied to them',
-          responses: { 200: { description: '{"success": true}', schema: Success }, 401: ACCOUNT_UNAUTHORIZED, ...DRF_COMMON_DOCS },
+          responses: { 200: { description: '{"success": true}', schema: Success, example: DONE }, 401: ACCOUNT_UNAUTHORIZED, ...DRF_COMMON_DOCS },
           handle: remove,
         },
       },

@@ -10,6 +10,7 @@ import { requestMeta } from '../../http/request.js';
 import { FieldErrors, Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { ACCOUNT_PARSE_ERROR, ACCOUNT_UNAUTHORIZED, AccountKey } from './schemas.js';
+import { REGISTERED, REGISTER_BODY } from './examples.js';
 import { type AccountCall, type AccountRoute, accountPath } from './style.js';
 
 const TAKEN: Record<Conflict, string> = {
@@ -78,11 +79,13 @@ export function accountRegisterRoutes(ctx: AppContext): AccountRoute[] {
               email: Type.String({ format: 'email', maxLength: 256 }),
               password: Type.String({ maxLength: 128 }),
             }),
+            example: REGISTER_BODY,
           },
           responses: {
             200: {
               description: 'Registered (success true, with the key), or refused (success false, with the errors)',
               schema: Type.Union([Type.Object({ success: Type.Literal(true), token: AccountKey }), Type.Object({ success: Type.Literal(false), errors: FieldErrors })]),
+              example: REGISTERED,
             },
             400: ACCOUNT_PARSE_ERROR,
             401: ACCOUNT_UNAUTHORIZED,

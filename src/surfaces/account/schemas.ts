@@ -2,6 +2,7 @@
 import { drfBadRequest, drfUnauthorized } from '../../http/drf-style.js';
 import { Detail, FieldErrors, Nullable, Type } from '../../http/schemas.js';
 import { ACCOUNT_CHALLENGE } from './auth.js';
+import { BAD_CREDENTIALS, NOT_PROVIDED } from './examples.js';
 
 export const AccountKey = Type.String({ pattern: '^[0-9a-f]{40}$' });
 
@@ -26,11 +27,17 @@ export const PictureCatalogue = Type.Record(Type.String(), Type.Array(Type.Objec
 export const ACCOUNT_PARSE_ERROR = drfBadRequest();
 
 /** Field errors, the credential failure, or the serializer's `non_field_errors` when the JSON body is not an object. */
-export const ACCOUNT_BAD_REQUEST = drfBadRequest({
-  description:
-    'Field errors {"<field>": ["<message>", …]}, {"non_field_errors": ["Unable to log in with provided credentials."]}, or {"non_field_errors": ["Invalid data. Expected a dictionary, but got <type>."]}',
-  schema: FieldErrors,
-});
+export const ACCOUNT_BAD_REQUEST = {
+  ...drfBadRequest({
+    description:
+      'Field errors {"<field>": ["<message>", …]}, {"non_field_errors": ["Unable to log in with provided credentials."]}, or {"non_field_errors": ["Invalid data. Expected a dictionary, but got <type>."]}',
+    schema: FieldErrors,
+  }),
+  example: BAD_CREDENTIALS,
+};
 
 /** The 401s of the `Token` header (§1.3). */
-export const ACCOUNT_UNAUTHORIZED = drfUnauthorized('A broken `Token` header, an unknown key or an inactive user; or none where one is required (table of §1.3)', Detail, ACCOUNT_CHALLENGE);
+export const ACCOUNT_UNAUTHORIZED = {
+  ...drfUnauthorized('A broken `Token` header, an unknown or deleted key, a key of an inactive user, or none where one is required', Detail, ACCOUNT_CHALLENGE),
+  example: NOT_PROVIDED,
+};

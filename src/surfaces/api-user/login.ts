@@ -8,6 +8,7 @@ import { requestMeta } from '../../http/request.js';
 import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { ApiUserTokenPair, API_USER_BAD_REQUEST, API_USER_UNAUTHORIZED, UserObjectDoc } from './schemas.js';
+import { LOGIN, LOGIN_BODY } from './examples.js';
 import { type ApiUserCall, type ApiUserRoute, withAndWithoutSlash } from './style.js';
 import { userObject } from './user-view.js';
 
@@ -62,9 +63,9 @@ export function apiUserLoginRoutes(ctx: AppContext): ApiUserRoute[] {
           description:
             'Every credential failure (unknown email, wrong password, inactive or locked account) answers the same 400 ' +
             '{"email": ["Invalid User Credentials."], "password": ["Invalid User Credentials."]}. No credential is needed, but a broken `JWT` header answers 401.',
-          body: { schema: Type.Object({ email: Type.String({ format: 'email', minLength: 5 }), password: Type.String({ minLength: 8 }) }) },
+          body: { schema: Type.Object({ email: Type.String({ format: 'email', minLength: 5 }), password: Type.String({ minLength: 8 }) }), example: LOGIN_BODY },
           responses: {
-            200: { description: 'Logged in', schema: Type.Object({ tokens: ApiUserTokenPair, data: UserObjectDoc }) },
+            200: { description: 'Logged in', schema: Type.Object({ tokens: ApiUserTokenPair, data: UserObjectDoc }), example: LOGIN },
             400: API_USER_BAD_REQUEST,
             401: API_USER_UNAUTHORIZED,
             ...DRF_BODY_DOCS,

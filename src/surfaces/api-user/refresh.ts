@@ -6,6 +6,7 @@ import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { refreshRefused } from './auth.js';
 import { ApiUserTokenPair, API_USER_BAD_REQUEST, API_USER_REFRESH_REFUSED } from './schemas.js';
+import { REFRESHED, REFRESH_BODY } from './examples.js';
 import { type ApiUserCall, type ApiUserRoute, withAndWithoutSlash } from './style.js';
 
 export function apiUserRefreshRoutes(ctx: AppContext): ApiUserRoute[] {
@@ -30,9 +31,9 @@ export function apiUserRefreshRoutes(ctx: AppContext): ApiUserRoute[] {
           operationId: 'apiUserRefresh',
           summary: 'Exchange a refresh token for a new pair (the old refresh is blacklisted)',
           description: 'The `Authorization` header is not read.',
-          body: { schema: Type.Object({ refresh: Type.String() }) },
+          body: { schema: Type.Object({ refresh: Type.String() }), example: REFRESH_BODY },
           responses: {
-            200: { description: 'A new access and refresh token', schema: ApiUserTokenPair },
+            200: { description: 'A new access and refresh token', schema: ApiUserTokenPair, example: REFRESHED },
             400: API_USER_BAD_REQUEST,
             401: API_USER_REFRESH_REFUSED,
             ...DRF_BODY_DOCS,

@@ -10,6 +10,7 @@ import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { type ProfilePic, avatarFilename, checkProfilePic } from './profile-pic.js';
 import { API_USER_BAD_REQUEST, ProfilePicField, API_USER_UNAUTHORIZED, UserObjectDoc } from './schemas.js';
+import { REGISTER_BODY, USER } from './examples.js';
 import { type ApiUserCall, type ApiUserRoute, withAndWithoutSlash } from './style.js';
 import { userObject } from './user-view.js';
 
@@ -74,9 +75,10 @@ export function apiUserRegisterRoutes(ctx: AppContext): ApiUserRoute[] {
               profile_pic: Type.Optional(ProfilePicField),
               password: Type.String({ maxLength: 128 }),
             }),
+            example: REGISTER_BODY,
           },
           responses: {
-            201: { description: 'Created: the user object', schema: UserObjectDoc },
+            201: { description: 'Created: the user object', schema: UserObjectDoc, example: USER },
             400: API_USER_BAD_REQUEST,
             401: API_USER_UNAUTHORIZED,
             ...DRF_BODY_DOCS,

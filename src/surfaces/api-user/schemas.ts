@@ -2,6 +2,7 @@
 import { drfBadRequest, drfUnauthorized } from '../../http/drf-style.js';
 import { FieldErrors, Nullable, Type, Uuid } from '../../http/schemas.js';
 import { API_USER_CHALLENGE } from './auth.js';
+import { BLACKLISTED, INVALID, NOT_PROVIDED } from './examples.js';
 
 /** The user object, keys in the seed document's order (§3). */
 export const UserObjectDoc = Type.Object({
@@ -26,16 +27,18 @@ export const ProfilePicField = Type.Union([Type.String({ format: 'binary' }), Ty
 });
 
 /** Field errors, or the serializer's `non_field_errors` when the JSON body is not an object. */
-export const API_USER_BAD_REQUEST = drfBadRequest({
-  description: 'Field errors {"<field>": ["<message>", …]} (only failing fields, in field order), or {"non_field_errors": ["Invalid data. Expected a dictionary, but got <type>."]}',
-  schema: FieldErrors,
-});
+export const API_USER_BAD_REQUEST = {
+  ...drfBadRequest({
+    description: 'Field errors {"<field>": ["<message>", …]} (only failing fields, in field order), or {"non_field_errors": ["Invalid data. Expected a dictionary, but got <type>."]}',
+    schema: FieldErrors,
+  }),
+  example: INVALID,
+};
 
 /** The 401s of a route that reads the `JWT` header (§1.4). */
-export const API_USER_UNAUTHORIZED = drfUnauthorized('A broken `JWT` header, or none where one is required (table of §1.4)', AuthError, API_USER_CHALLENGE);
+export const API_USER_UNAUTHORIZED = { ...drfUnauthorized('A broken `JWT` header, or none where one is required; token errors add `code` and `messages`', AuthError, API_USER_CHALLENGE), example: NOT_PROVIDED };
 
-export const API_USER_REFRESH_REFUSED = drfUnauthorized(
-  '{"detail": "Token is invalid or expired" | "Token has wrong type" | "Token is blacklisted", "code": "token_not_valid"}',
-  AuthError,
-  API_USER_CHALLENGE,
-);
+export const API_USER_REFRESH_REFUSED = {
+  ...drfUnauthorized('{"detail": "Token is invalid or expired" | "Token has wrong type" | "Token is blacklisted", "code": "token_not_valid"}', AuthError, API_USER_CHALLENGE),
+  example: BLACKLISTED,
+};

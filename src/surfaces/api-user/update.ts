@@ -12,6 +12,7 @@ import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { type ProfilePic, avatarFilename, checkProfilePic } from './profile-pic.js';
 import { API_USER_BAD_REQUEST, ProfilePicField, API_USER_UNAUTHORIZED, UserObjectDoc } from './schemas.js';
+import { UPDATED, UPDATE_BODY, USER } from './examples.js';
 import { type ApiUserCall, type ApiUserRoute, withAndWithoutSlash } from './style.js';
 import { userObject } from './user-view.js';
 
@@ -96,7 +97,7 @@ export function apiUserMeRoutes(ctx: AppContext): ApiUserRoute[] {
         GET: {
           operationId: 'apiUserGetMe',
           summary: 'The authenticated user',
-          responses: { 200: { description: 'The user object', schema: UserObjectDoc }, 401: API_USER_UNAUTHORIZED, ...DRF_COMMON_DOCS },
+          responses: { 200: { description: 'The user object', schema: UserObjectDoc, example: USER }, 401: API_USER_UNAUTHORIZED, ...DRF_COMMON_DOCS },
           handle: me,
         },
       },
@@ -117,9 +118,10 @@ export function apiUserMeRoutes(ctx: AppContext): ApiUserRoute[] {
               profile_pic: Type.Optional(ProfilePicField),
               password: Type.Optional(Type.String({ maxLength: 128 })),
             }),
+            example: UPDATE_BODY,
           },
           responses: {
-            200: { description: 'The changed user object (unchanged for an empty body)', schema: UserObjectDoc },
+            200: { description: 'The changed user object (unchanged for an empty body)', schema: UserObjectDoc, example: UPDATED },
             400: API_USER_BAD_REQUEST,
             401: API_USER_UNAUTHORIZED,
             ...DRF_BODY_DOCS,

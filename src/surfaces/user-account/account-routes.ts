@@ -8,6 +8,7 @@ import { pyInt } from './jwt-decode.js';
 import {
   BODY_ERRORS, CLEARED_COOKIES, LoginAnswer, LoginFields, ProfileSettings, REISSUE_NOTE, RegistrationFields, TOKEN_COOKIES, TOKEN_ERRORS, badBody, said,
 } from './schemas.js';
+import { LOGIN, LOGIN_BODY, PROFILE_SETTINGS, REGISTRATION_BODY } from './examples.js';
 import { type UaCall, type UaRoute, uaPath, verifiedToken } from './style.js';
 import { CHECK_EMAIL, msg } from './words.js';
 
@@ -103,11 +104,11 @@ export function uaAccountRoutes(ctx: AppContext): UaRoute[] {
           operationId: 'userAccountLogin',
           summary: 'Log in; sets the access-token and CSRF cookies',
           description: 'A token sent along is ignored. A locked account answers as a wrong password.',
-          body: { ...json, schema: LoginFields },
+          body: { ...json, schema: LoginFields, example: LOGIN_BODY },
           responses: {
-            200: { description: 'Logged in', schema: LoginAnswer, headers: TOKEN_COOKIES },
-            400: badBody(),
-            401: said('"Wrong username or password" (also while the account is locked)'),
+            200: { description: 'Logged in', schema: LoginAnswer, headers: TOKEN_COOKIES, example: LOGIN },
+            400: badBody('pwd is required'),
+            401: said('"Wrong username or password" (also while the account is locked)', 'Wrong username or password'),
             ...BODY_ERRORS,
           },
           handle: login,
@@ -123,10 +124,10 @@ export function uaAccountRoutes(ctx: AppContext): UaRoute[] {
           operationId: 'userAccountRegister',
           summary: 'Register; mails an email confirmation link',
           description: 'Nobody is logged in. The confirmation mail goes out when an email was given.',
-          body: { ...json, schema: RegistrationFields },
+          body: { ...json, schema: RegistrationFields, example: REGISTRATION_BODY },
           responses: {
-            200: said('"Check your email..."'),
-            400: badBody('"<field> contains invalid characters"', '"username is not allowed"', '"email is not allowed"'),
+            200: said('"Check your email..."', 'Check your email...'),
+            400: badBody('username is not allowed', '"<field> contains invalid characters"', '"username is not allowed"', '"email is not allowed"'),
             ...BODY_ERRORS,
           },
           handle: registration,
@@ -142,7 +143,7 @@ export function uaAccountRoutes(ctx: AppContext): UaRoute[] {
           operationId: 'userAccountProfileSettings',
           summary: 'The profile, with the email masked',
           description: REISSUE_NOTE,
-          responses: { 200: { description: 'The profile', schema: ProfileSettings }, ...TOKEN_ERRORS },
+          responses: { 200: { description: 'The profile', schema: ProfileSettings, example: PROFILE_SETTINGS }, ...TOKEN_ERRORS },
           handle: profileSettings,
         },
       },
@@ -156,7 +157,7 @@ export function uaAccountRoutes(ctx: AppContext): UaRoute[] {
           operationId: 'userAccountLogout',
           summary: 'Log out: clears the cookies and revokes the token',
           responses: {
-            200: { ...said('"logout successful"'), headers: CLEARED_COOKIES },
+            200: { ...said('"logout successful"', 'logout successful'), headers: CLEARED_COOKIES },
             ...TOKEN_ERRORS,
           },
           handle: logout,

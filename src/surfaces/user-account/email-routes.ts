@@ -6,6 +6,7 @@ import type { GenericReply } from '../../http/surface.js';
 import { checkFields, readFlaskJson, unmatchableName, type FieldRule } from './fields.js';
 import { resetFormPage, wrongTokenPage } from './reset-page.js';
 import { BODY_ERRORS, NewPasswordField, REFUSED_TOKEN_ERRORS, REISSUE_NOTE, UsernameField, badBody, said } from './schemas.js';
+import { NEW_PASSWORD_BODY, RESET_REQUEST_BODY } from './examples.js';
 import { type UaCall, type UaRoute, uaPath } from './style.js';
 import { CHECK_EMAIL, WRONG_TOKEN, msg } from './words.js';
 
@@ -71,8 +72,8 @@ export function uaEmailRoutes(ctx: AppContext): UaRoute[] {
           operationId: 'userAccountRequestPasswordReset',
           summary: 'Mail a password reset link',
           description: `${REFUSES_TOKEN} At most one mail per account per 60 s; an account without an email gets the same answer and no mail. ${REISSUE_NOTE}`,
-          body: { ...json, schema: UsernameField },
-          responses: { 200: said('"Check your email..."'), 400: badBody('"user not found"'), ...REFUSED_TOKEN_ERRORS, ...BODY_ERRORS },
+          body: { ...json, schema: UsernameField, example: RESET_REQUEST_BODY },
+          responses: { 200: said('"Check your email..."', 'Check your email...'), 400: badBody('user not found', '"user not found"'), ...REFUSED_TOKEN_ERRORS, ...BODY_ERRORS },
           handle: resetRequest,
         },
       },
@@ -87,7 +88,7 @@ export function uaEmailRoutes(ctx: AppContext): UaRoute[] {
           operationId: 'userAccountConfirmEmail',
           summary: 'Confirm the email address with a mailed token',
           description: 'Repeatable while the token lives (10 minutes); void once the address changed.',
-          responses: { 200: said('"Your email has been confirmed."'), 400: said('"Wrong token"') },
+          responses: { 200: said('"Your email has been confirmed."', 'Your email has been confirmed.'), 400: said('"Wrong token"', 'Wrong token') },
           handle: confirmEmail,
         },
       },
@@ -113,8 +114,8 @@ export function uaEmailRoutes(ctx: AppContext): UaRoute[] {
           operationId: 'userAccountResetPassword',
           summary: 'Set a new password with the mailed token; every session of the user ends',
           description: `The token is single-use. ${REFUSES_TOKEN} ${REISSUE_NOTE}`,
-          body: { ...json, schema: NewPasswordField },
-          responses: { 200: said('"Your password has been reset."'), 400: badBody('"Wrong token"'), ...REFUSED_TOKEN_ERRORS, ...BODY_ERRORS },
+          body: { ...json, schema: NewPasswordField, example: NEW_PASSWORD_BODY },
+          responses: { 200: said('"Your password has been reset."', 'Your password has been reset.'), 400: badBody('Wrong token', '"Wrong token"'), ...REFUSED_TOKEN_ERRORS, ...BODY_ERRORS },
           handle: resetSubmit,
         },
       },

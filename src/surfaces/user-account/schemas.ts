@@ -35,36 +35,38 @@ export const UsernameField = Type.Object({ username: Type.String() });
 
 export const NewPasswordField = Type.Object({ new_pwd: Type.String({ maxLength: 128 }) });
 
-export function said(description: string): ResponseDoc {
-  return { description, schema: MsgAnswer };
+/** `{"msg": …}` answers; `example` is the msg of the one /docs shows. */
+export function said(description: string, example?: string): ResponseDoc {
+  return example === undefined ? { description, schema: MsgAnswer } : { description, schema: MsgAnswer, example: { msg: example } };
 }
 
 /** A 400 of a JSON body: the body and field checks, then the operation's own messages. */
-export function badBody(...own: string[]): ResponseDoc {
-  return said(['"Invalid JSON"', '"<field> is required"', '"<field> must be a string"', '"<field> is too long"', ...own].join(', '));
+export function badBody(example: string, ...own: string[]): ResponseDoc {
+  return said(['"Invalid JSON"', '"<field> is required"', '"<field> must be a string"', '"<field> is too long"', ...own].join(', '), example);
 }
 
 /** What a JSON body may answer besides 400 (§1.1). */
 export const BODY_ERRORS: Record<number, ResponseDoc> = {
-  413: said('"Request body too large." (over 1 MiB)'),
-  415: said('"Unsupported Media Type": the body must be `application/json` (or `application/…+json`)'),
+  413: said('"Request body too large." (over 1 MiB)', 'Request body too large.'),
+  415: said('"Unsupported Media Type": the body must be `application/json` (or `application/…+json`)', 'Unsupported Media Type'),
 };
 
+const MISSING_JWT = 'Missing JWT in headers or cookies (Missing Authorization Header; Missing cookie "access_token_cookie")';
 const DEAD_TOKEN = '"Token has been revoked", "Error loading the user <number>" (deleted or inactive)';
 const MALFORMED_TOKEN = 'A malformed token: "Bad Authorization header. Expected \'Authorization: Bearer <JWT>\'", or the decoder\'s reason ("Not enough segments", "Signature verification failed", …)';
 
 /** A token's failures (§2.4) on a route that requires one (all of them GET: no CSRF check). */
 export const TOKEN_ERRORS: Record<number, ResponseDoc> = {
-  401: said(`"Missing JWT in headers or cookies (…)", ${DEAD_TOKEN}`),
+  401: said(`"Missing JWT in headers or cookies (…)", ${DEAD_TOKEN}`, MISSING_JWT),
   403: said('"Token has expired"'),
-  422: said(MALFORMED_TOKEN),
+  422: said(MALFORMED_TOKEN, 'Signature verification failed'),
 };
 
 /** The same on a POST route that takes no token but checks one that is sent (§2.3 included), and refuses a valid one (§5.3). */
 export const REFUSED_TOKEN_ERRORS: Record<number, ResponseDoc> = {
-  401: said(`"Missing CSRF token", "CSRF double submit tokens do not match" (a cookie token), ${DEAD_TOKEN}`),
-  403: said('"user is already authenticated" (a valid token was sent), or "Token has expired"'),
-  422: said(MALFORMED_TOKEN),
+  401: said(`"Missing CSRF token", "CSRF double submit tokens do not match" (a cookie token), ${DEAD_TOKEN}`, 'Token has been revoked'),
+  403: said('"user is already authenticated" (a valid token was sent), or "Token has expired"', 'user is already authenticated'),
+  422: said(MALFORMED_TOKEN, 'Signature verification failed'),
 };
 
 export const REISSUE_NOTE = 'When the verified token has under 30 minutes left, the answer also sets both cookies with a new token.';

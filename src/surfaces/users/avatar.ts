@@ -7,6 +7,7 @@ import type { GenericReply } from '../../http/surface.js';
 import { checkAvatar, safeFilename, withRandomSuffix } from './avatar-rules.js';
 import { REPLY, errorsByField, userMessage } from './replies.js';
 import { AvatarUpdated, CSRF_FAILED, INVALID_JSON_OR_FIELDS, EMPTY_405, NOT_AUTHENTICATED, USERS_TOO_LARGE } from './schemas.js';
+import { AVATAR_UPDATED } from './examples.js';
 import { type UsersCall, type UsersRoute, loggedIn } from './style.js';
 
 async function uploadAvatar({ ctx, auth, body }: UsersCall): Promise<GenericReply> {
@@ -43,7 +44,7 @@ export function avatarUploadRoutes(): UsersRoute[] {
           summary: 'Upload the caller’s avatar (multipart, file part `avatar`)',
           body: { accept: ['multipart'], lenient: true, schema: AvatarBody },
           responses: {
-            200: { description: '`Avatar updated.`, with the new file’s relative URL', schema: AvatarUpdated },
+            200: { description: '`Avatar updated.`, with the new file’s relative URL', schema: AvatarUpdated, example: AVATAR_UPDATED },
             400: { ...INVALID_JSON_OR_FIELDS, description: '`No file uploaded.`, or `{"errors": {"avatar": [...]}}`' },
             401: NOT_AUTHENTICATED,
             403: CSRF_FAILED,

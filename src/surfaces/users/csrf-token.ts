@@ -23,7 +23,7 @@ function cookieRoute(path: string, name: string, operationId: string, summary: s
       GET: {
         operationId,
         summary,
-        responses: { 200: { description: 'The csrftoken cookie is set', schema: HelloMessage, headers: CSRF_COOKIE_HEADER }, 405: EMPTY_405 },
+        responses: { 200: { description: 'The csrftoken cookie is set', schema: HelloMessage, headers: CSRF_COOKIE_HEADER, example: answer.body }, 405: EMPTY_405 },
         handle: async (call) => {
           withCsrfCookie(call);
           return answer;

@@ -6,6 +6,7 @@ import type { GenericReply } from '../../http/surface.js';
 import { jsonObject } from './json-object.js';
 import { REPLY, userMessage } from './replies.js';
 import { CSRF_FAILED, ErrorText, LOCKED_OR_CSRF, LOGIN_REFUSED, EMPTY_405, NOT_AUTHENTICATED, SESSION_COOKIE_HEADER, USERS_TOO_LARGE, UserMessage } from './schemas.js';
+import { LOGIN_BODY, answered } from './examples.js';
 import { type UsersCall, type UsersRoute, loggedIn } from './style.js';
 
 async function login({ ctx, request, reply, auth }: UsersCall): Promise<GenericReply> {
@@ -48,10 +49,10 @@ export function loginRoutes(): UsersRoute[] {
           operationId: 'usersLogin',
           summary: 'Log in: a new session with a login slot, and a new CSRF token',
           description: 'The body is read as JSON whatever its Content-Type. Five consecutive failures lock the account for 15 minutes (shared with every surface).',
-          body: { readByHandler: true, mediaTypes: ['application/json'], schema: LoginBody },
+          body: { readByHandler: true, mediaTypes: ['application/json'], schema: LoginBody, example: LOGIN_BODY },
           responses: {
-            200: { description: '`Login successful.`', schema: UserMessage, headers: SESSION_COOKIE_HEADER },
-            400: { description: '`User is already authenticated.` or `Invalid JSON input.`', schema: ErrorText },
+            200: { description: '`Login successful.`', schema: UserMessage, headers: SESSION_COOKIE_HEADER, example: answered('Login successful.') },
+            400: { description: '`User is already authenticated.` or `Invalid JSON input.`', schema: ErrorText, example: REPLY.alreadyAuthenticated.body },
             401: LOGIN_REFUSED,
             403: LOCKED_OR_CSRF,
             405: EMPTY_405,
@@ -70,7 +71,7 @@ export function loginRoutes(): UsersRoute[] {
           operationId: 'usersLogout',
           summary: 'Log out: the whole session goes (a v1 login held in it too) and the cookie is cleared',
           responses: {
-            200: { description: '`Logout successful.`', schema: UserMessage },
+            200: { description: '`Logout successful.`', schema: UserMessage, example: answered('Logout successful.') },
             401: NOT_AUTHENTICATED,
             403: CSRF_FAILED,
             405: EMPTY_405,

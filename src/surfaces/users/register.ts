@@ -7,6 +7,7 @@ import { jsonObject } from './json-object.js';
 import { validateRegistration } from './register-form.js';
 import { REPLY, errorsByField, userMessage } from './replies.js';
 import { CSRF_FAILED, INVALID_JSON_OR_FIELDS, EMPTY_405, USERS_TOO_LARGE, UserMessage } from './schemas.js';
+import { REGISTER_BODY, answered } from './examples.js';
 import type { UsersCall, UsersRoute } from './style.js';
 
 async function register({ ctx, request }: UsersCall): Promise<GenericReply> {
@@ -40,9 +41,9 @@ export function registrationRoutes(): UsersRoute[] {
           operationId: 'usersRegister',
           summary: 'Register a user (username and password); nobody is logged in',
           description: 'The body is read as JSON whatever its Content-Type.',
-          body: { readByHandler: true, mediaTypes: ['application/json'], schema: RegisterBody },
+          body: { readByHandler: true, mediaTypes: ['application/json'], schema: RegisterBody, example: REGISTER_BODY },
           responses: {
-            201: { description: '`User created.`', schema: UserMessage },
+            201: { description: '`User created.`', schema: UserMessage, example: answered('User created.') },
             400: INVALID_JSON_OR_FIELDS,
             403: CSRF_FAILED,
             405: EMPTY_405,

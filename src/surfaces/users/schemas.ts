@@ -1,6 +1,8 @@
 // The shapes of `users` bodies and answers, for the OpenAPI document (users.md §1–§2).
 import type { ResponseDoc } from '../../http/route.js';
 import { Type } from '../../http/schemas.js';
+import { CSRF_FAILURE, INVALID_FIELDS } from './examples.js';
+import { REPLY } from './replies.js';
 
 export const HelloMessage = Type.Object({ message: Type.String() });
 
@@ -31,16 +33,19 @@ export const EMPTY_405: ResponseDoc = { description: 'Method not allowed: an emp
 export const CSRF_FAILED: ResponseDoc = {
   description: 'CSRF check failed: needs the `csrftoken` cookie and the same value in `X-CSRFToken` (or the `csrfmiddlewaretoken` form field)',
   schema: CsrfFailure,
+  example: CSRF_FAILURE,
 };
-export const USERS_TOO_LARGE: ResponseDoc = { description: 'Body over the limit: `{"errors": "Request body too large."}`', schema: ErrorText };
-export const NOT_AUTHENTICATED: ResponseDoc = { description: '`{"errors": "User is not authenticated."}`', schema: ErrorText };
-export const INVALID_JSON_OR_FIELDS: ResponseDoc = { description: '`{"errors": "Invalid JSON input."}`, or messages by field', schema: Type.Union([ErrorText, ErrorsByField]) };
+export const USERS_TOO_LARGE: ResponseDoc = { description: 'Body over the limit: `{"errors": "Request body too large."}`', schema: ErrorText, example: REPLY.tooLarge.body };
+export const NOT_AUTHENTICATED: ResponseDoc = { description: '`{"errors": "User is not authenticated."}`', schema: ErrorText, example: REPLY.notAuthenticated.body };
+export const INVALID_JSON_OR_FIELDS: ResponseDoc = { description: '`{"errors": "Invalid JSON input."}`, or messages by field', schema: Type.Union([ErrorText, ErrorsByField]), example: INVALID_FIELDS };
 export const LOGIN_REFUSED: ResponseDoc = {
   description: '`Username and password are required.`, `Username does not exist.` or `Invalid password.`',
   schema: ErrorText,
+  example: REPLY.invalidPassword.body,
 };
 export const LOCKED_OR_CSRF: ResponseDoc = {
   description: 'Locked out (`{"error": "Locked out due to too many login failures."}`), or the CSRF check failed',
   schema: Type.Union([ErrorKey, CsrfFailure]),
+  example: REPLY.locked.body,
 };
-export const PAGE_NOT_FOUND: ResponseDoc = { description: '`{"error": "Page not found."}`', schema: ErrorKey };
+export const PAGE_NOT_FOUND: ResponseDoc = { description: '`{"error": "Page not found."}`', schema: ErrorKey, example: REPLY.notFound.body };

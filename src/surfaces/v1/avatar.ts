@@ -12,6 +12,7 @@ import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { NOT_FOUND, NO_CONTENT, TEXT, invalid, json } from './messages.js';
 import { BAD_REQUEST, COMMON, NO_CONTENT as NO_CONTENT_DOC } from './schemas.js';
+import { AVATAR } from './examples.js';
 import { PREFIX, type V1Call, type V1Route, signedIn, v1Path } from './style.js';
 import { asDictionary } from './validation.js';
 
@@ -72,7 +73,7 @@ export function avatarRoutes(ctx: AppContext): V1Route[] {
           operationId: 'v1PutAvatar',
           summary: 'Upload the caller’s avatar (multipart, file part `avatar`: JPEG, PNG or WebP, ≤ 5 MiB, ≤ 40 megapixels)',
           body: { accept: ['json', 'form', 'multipart'], mediaTypes: ['multipart/form-data'], schema: Type.Object({ avatar: Type.String({ format: 'binary' }) }, { required: ['avatar'] }) },
-          responses: { 202: { description: 'Stored (re-encoded, metadata dropped)', schema: Type.Object({ avatar: Type.String({ format: 'uri' }) }) }, 400: BAD_REQUEST, ...COMMON },
+          responses: { 202: { description: 'Stored (re-encoded, metadata dropped)', schema: Type.Object({ avatar: Type.String({ format: 'uri' }) }), example: AVATAR }, 400: BAD_REQUEST, ...COMMON },
           handle: upload,
         },
         DELETE: { operationId: 'v1DeleteAvatar', summary: 'Remove the caller’s avatar', responses: { 204: NO_CONTENT_DOC, ...COMMON }, handle: removeAvatar },
@@ -86,7 +87,7 @@ export function avatarRoutes(ctx: AppContext): V1Route[] {
         GET: {
           operationId: 'v1GetMedia',
           summary: 'A user’s avatar, `<user id>.<jpg|png|webp>` (public, ETag and 304)',
-          responses: { 200: { description: 'The image', contentType: 'image/*' }, 304: { description: 'Not modified' }, 404: { description: '"Not found."', schema: Type.String() } },
+          responses: { 200: { description: 'The image', contentType: 'image/*' }, 304: { description: 'Not modified' }, 404: { description: '"Not found."', schema: Type.String(), example: TEXT.notFound } },
           handle: media,
         },
       },

@@ -6,7 +6,7 @@ import { throttleMessage } from '../../core/throttle.js';
 import { requestMeta } from '../../http/request.js';
 import type { GenericReply } from '../../http/surface.js';
 import { TEXT, invalid, json, throttled } from './messages.js';
-import { COMMON, ok } from './schemas.js';
+import { COMMON, says } from './schemas.js';
 import { type V1Call, type V1Route, signedIn, v1Path } from './style.js';
 
 const NO_EMAIL = invalid([TEXT.noEmail]);
@@ -43,7 +43,7 @@ export function emailRoutes(ctx: AppContext): V1Route[] {
         POST: {
           operationId: 'v1SendVerificationMail',
           summary: 'Mail a verification link to the caller’s address (at most one a minute)',
-          responses: { 200: ok('"Verification email sent." or "Email already verified."'), 400: ok('"Email error. This account has no email address."'), ...COMMON },
+          responses: { 200: says('Verification email sent.', 'Email already verified.'), 400: says('Email error. This account has no email address.'), ...COMMON },
           handle: send,
         },
       },
@@ -57,7 +57,7 @@ export function emailRoutes(ctx: AppContext): V1Route[] {
         GET: {
           operationId: 'v1ConfirmEmail',
           summary: 'Prove the address with the mailed token',
-          responses: { 200: ok('"Email verified."'), 400: ok('"Invalid or expired token."'), ...COMMON },
+          responses: { 200: says('Email verified.'), 400: says('Invalid or expired token.'), ...COMMON },
           handle: confirm,
         },
       },

@@ -11,14 +11,15 @@ import { NO_STORE, TEXT, USER_INACTIVE, invalid, json, unauthorized } from './me
 import { passwordLogin } from './password-login.js';
 import { issueV1Login } from './issue-login.js';
 import { clearRefresh, setRefresh } from './refresh-slot.js';
-import { BAD_REQUEST, COMMON, JwtLoginAnswer, JwtPair, ok } from './schemas.js';
+import { BAD_REQUEST, COMMON, JwtLoginAnswer, JwtPair, says } from './schemas.js';
+import { JWT_LOGIN, JWT_PAIR, LOGIN_BODY } from './examples.js';
 import { type V1Call, type V1Route, challengeOf, signedInWith, v1Path } from './style.js';
 import { type FieldSpec, validate } from './validation.js';
 
 const LOGIN_FIELDS: FieldSpec[] = [{ key: 'email' }, { key: 'password' }];
 const LOGGED_OUT = json(200, TEXT.loggedOut);
 const JWT_CHALLENGE = 'Bearer realm="api"';
-const CROSS_SITE = { description: '"Origin checking failed - <origin> does not match any trusted origins."', schema: Type.String() };
+const CROSS_SITE = { description: '"Origin checking failed - <origin> does not match any trusted origins."', schema: Type.String(), example: 'Origin checking failed - https://elsewhere.example does not match any trusted origins.' };
 
 export function jwtRoutes(ctx: AppContext): V1Route[] {
   /** The trimmed email and password (§3.3); the header is ignored; a held refresh is superseded. */
@@ -75,13 +76,13 @@ export function jwtRoutes(ctx: AppContext): V1Route[] {
         POST: {
           operationId: 'v1LoginJwt',
           summary: 'Log in with email and password; returns a JWT pair and keeps the refresh in the sessionid cookie',
-          body: { schema: Type.Object({ email: Type.String(), password: Type.String() }, { required: ['email', 'password'] }) },
+          body: { schema: Type.Object({ email: Type.String(), password: Type.String() }, { required: ['email', 'password'] }), example: LOGIN_BODY },
           responses: {
-            200: { description: 'Logged in; Set-Cookie: sessionid (or, with two-factor on, the challenge of mfa.md)', schema: JwtLoginAnswer },
+            200: { description: 'Logged in; Set-Cookie: sessionid (with two-factor on: a challenge for the second step instead)', schema: JwtLoginAnswer, example: JWT_LOGIN },
             400: BAD_REQUEST,
             ...COMMON,
-            401: { description: '"No active account found with the given credentials."', schema: Type.String() },
-            403: { description: 'Locked out, or a cross-site request', schema: Type.String() },
+            401: says('No active account found with the given credentials.'),
+            403: { description: 'Locked out, or a cross-site request', schema: Type.String(), example: TEXT.lockedOut },
           },
           handle: loginJwt,
         },
@@ -98,7 +99,7 @@ export function jwtRoutes(ctx: AppContext): V1Route[] {
           operationId: 'v1RefreshJwt',
           summary: 'Rotate the refresh held by the sessionid cookie; returns a new pair',
           description: 'No body is needed: only the session cookie is read. A rotated refresh presented again after the grace period ends the whole login.',
-          responses: { 200: { description: 'A new access and refresh token', schema: JwtPair }, ...COMMON, 403: CROSS_SITE },
+          responses: { 200: { description: 'A new access and refresh token', schema: JwtPair, example: JWT_PAIR }, ...COMMON, 403: CROSS_SITE },
           handle: refresh,
         },
       },
@@ -114,7 +115,7 @@ export function jwtRoutes(ctx: AppContext): V1Route[] {
         POST: {
           operationId: 'v1LogoutJwt',
           summary: 'End the JWT login of the access token used, and the refresh the session holds',
-          responses: { 200: ok('"User logged out successfully."'), ...COMMON, 403: CROSS_SITE },
+          responses: { 200: says('User logged out successfully.'), ...COMMON, 403: CROSS_SITE },
           handle: logoutJwt,
         },
       },

@@ -6,7 +6,8 @@ import { Type } from '../../http/schemas.js';
 import { TEXT, invalid, json } from './messages.js';
 import { issueV1Login } from './issue-login.js';
 import { passwordLogin } from './password-login.js';
-import { BAD_REQUEST, COMMON, KnoxLoginAnswer, ok } from './schemas.js';
+import { BAD_REQUEST, COMMON, KnoxLoginAnswer, says } from './schemas.js';
+import { KNOX_LOGIN, LOGIN_BODY } from './examples.js';
 import { type V1Call, type V1Route, challengeOf, signedInWith, v1Path } from './style.js';
 import { type FieldSpec, emailFormat, rawText, validate } from './validation.js';
 
@@ -14,7 +15,7 @@ const LOGIN_FIELDS: FieldSpec[] = [{ key: 'email', validators: [emailFormat] }, 
 const HELLO = json(200, TEXT.helloWorld);
 const LOGGED_OUT = json(200, TEXT.loggedOut);
 const BATCH_LOGGED_OUT = json(200, TEXT.batchLogout);
-const LOCKED_DOC = { description: 'Locked out due to too many login failures.', schema: Type.String() };
+const LOCKED_DOC = says(TEXT.lockedOut);
 
 export function knoxRoutes(ctx: AppContext): V1Route[] {
   /** Validation trims; the account is looked up and the password checked as sent (§3.2). */
@@ -52,12 +53,12 @@ export function knoxRoutes(ctx: AppContext): V1Route[] {
         POST: {
           operationId: 'v1LoginKnox',
           summary: 'Log in with email and password; returns an opaque knox token',
-          body: { schema: Type.Object({ email: Type.String({ format: 'email' }), password: Type.String() }, { required: ['email', 'password'] }) },
+          body: { schema: Type.Object({ email: Type.String({ format: 'email' }), password: Type.String() }, { required: ['email', 'password'] }), example: LOGIN_BODY },
           responses: {
-            200: { description: 'Logged in (or, with two-factor on, the challenge of mfa.md)', schema: KnoxLoginAnswer },
+            200: { description: 'Logged in (with two-factor on: a challenge for the second step instead)', schema: KnoxLoginAnswer, example: KNOX_LOGIN },
             400: BAD_REQUEST,
             ...COMMON,
-            401: { description: '"No active account found with the given credentials."', schema: Type.String() },
+            401: says('No active account found with the given credentials.'),
             403: LOCKED_DOC,
           },
           handle: loginKnox,
@@ -69,7 +70,7 @@ export function knoxRoutes(ctx: AppContext): V1Route[] {
       name: 'Mock Login',
       credential: 'required',
       throttle: 'user',
-      methods: { GET: { operationId: 'v1MockLogin', summary: 'An authenticated probe: "Hello world."', responses: { 200: ok('"Hello world."'), ...COMMON }, handle: mockLogin } },
+      methods: { GET: { operationId: 'v1MockLogin', summary: 'An authenticated probe: "Hello world."', responses: { 200: says('Hello world.'), ...COMMON }, handle: mockLogin } },
     },
     {
       paths: [v1Path('logout-knox/')],
@@ -77,7 +78,7 @@ export function knoxRoutes(ctx: AppContext): V1Route[] {
       credential: 'required',
       scheme: 'knox',
       throttle: 'user',
-      methods: { POST: { operationId: 'v1LogoutKnox', summary: 'Delete the knox token used', responses: { 200: ok('"User logged out successfully."'), ...COMMON }, handle: logoutKnox } },
+      methods: { POST: { operationId: 'v1LogoutKnox', summary: 'Delete the knox token used', responses: { 200: says('User logged out successfully.'), ...COMMON }, handle: logoutKnox } },
     },
     {
       paths: [v1Path('logout-knox-all/')],
@@ -85,7 +86,7 @@ export function knoxRoutes(ctx: AppContext): V1Route[] {
       credential: 'required',
       scheme: 'knox',
       throttle: 'user',
-      methods: { POST: { operationId: 'v1LogoutKnoxAll', summary: "Delete every knox token of the user", responses: { 200: ok('"Batch logout successful."'), ...COMMON }, handle: logoutKnoxAll } },
+      methods: { POST: { operationId: 'v1LogoutKnoxAll', summary: "Delete every knox token of the user", responses: { 200: says('Batch logout successful.'), ...COMMON }, handle: logoutKnoxAll } },
     },
   ];
 }

@@ -13,6 +13,7 @@ import type { GenericReply } from '../../http/surface.js';
 import { conflictMessage, emailField, storedEmail, usernameField } from './account-fields.js';
 import { NO_CONTENT, TEXT, invalid, json } from './messages.js';
 import { BAD_REQUEST, COMMON, Me, NO_CONTENT as NO_CONTENT_DOC } from './schemas.js';
+import { DELETE_BODY, ME, ME_UPDATE, ME_UPDATED } from './examples.js';
 import { type V1Call, type V1Route, signedIn, v1Path } from './style.js';
 import { type FieldSpec, passwordField, validate } from './validation.js';
 
@@ -65,19 +66,19 @@ export function meRoutes(ctx: AppContext): V1Route[] {
       credential: 'required',
       throttle: 'user',
       methods: {
-        GET: { operationId: 'v1GetMe', summary: 'The caller’s account', responses: { 200: { description: 'The account', schema: Me }, ...COMMON }, handle: show },
+        GET: { operationId: 'v1GetMe', summary: 'The caller’s account', responses: { 200: { description: 'The account', schema: Me, example: ME }, ...COMMON }, handle: show },
         PUT: {
           operationId: 'v1UpdateMe',
           summary: 'Change the caller’s email or username (only the keys sent)',
           description: 'A new email is unverified, voids mailed tokens and is announced to the old address.',
-          body: { schema: Type.Object({ email: Type.Optional(Type.String({ format: 'email', maxLength: 200 })), username: Type.Optional(Type.String({ maxLength: 250 })) }) },
-          responses: { 202: { description: 'Updated', schema: Me }, 400: BAD_REQUEST, ...COMMON },
+          body: { schema: Type.Object({ email: Type.Optional(Type.String({ format: 'email', maxLength: 200 })), username: Type.Optional(Type.String({ maxLength: 250 })) }), example: ME_UPDATE },
+          responses: { 202: { description: 'Updated', schema: Me, example: ME_UPDATED }, 400: BAD_REQUEST, ...COMMON },
           handle: update,
         },
         DELETE: {
           operationId: 'v1DeleteMe',
           summary: 'Delete the caller’s account and everything that hangs on it',
-          body: { schema: Type.Object({ password: Type.String() }, { required: ['password'] }) },
+          body: { schema: Type.Object({ password: Type.String() }, { required: ['password'] }), example: DELETE_BODY },
           responses: { 204: NO_CONTENT_DOC, 400: BAD_REQUEST, ...COMMON },
           handle: remove,
         },

@@ -7,7 +7,8 @@ import { requestMeta } from '../../http/request.js';
 import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { TEXT, invalid, json } from './messages.js';
-import { BAD_REQUEST, COMMON, ok } from './schemas.js';
+import { BAD_REQUEST, COMMON, says } from './schemas.js';
+import { PASSWORD_CHANGE_BODY } from './examples.js';
 import { type SignedIn, type V1Call, type V1Route, signedIn, v1Path } from './style.js';
 import { type FieldSpec, passwordField, validate } from './validation.js';
 
@@ -51,8 +52,9 @@ export function passwordRoutes(ctx: AppContext): V1Route[] {
               { old_password: Type.String({ maxLength: 128 }), password: Type.String({ maxLength: 128 }), confirm_password: Type.String({ maxLength: 128 }) },
               { required: ['old_password', 'password', 'confirm_password'] },
             ),
+            example: PASSWORD_CHANGE_BODY,
           },
-          responses: { 200: ok('"Password changed successfully."'), 400: BAD_REQUEST, ...COMMON },
+          responses: { 200: says('Password changed successfully.'), 400: BAD_REQUEST, ...COMMON },
           handle: change,
         },
       },

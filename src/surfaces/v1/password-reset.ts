@@ -10,7 +10,8 @@ import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { TEXT, invalid, json } from './messages.js';
 import { resetPage } from './reset-page.js';
-import { BAD_REQUEST, COMMON, ok } from './schemas.js';
+import { BAD_REQUEST, COMMON, says } from './schemas.js';
+import { RESET_BODY, RESET_CONFIRM_BODY } from './examples.js';
 import { type V1Call, type V1Route, v1Path } from './style.js';
 import { type FieldSpec, emailFormat, passwordField, validate } from './validation.js';
 
@@ -58,8 +59,8 @@ export function resetRoutes(ctx: AppContext): V1Route[] {
         POST: {
           operationId: 'v1RequestPasswordReset',
           summary: 'Mail a reset link to the account with this email, if there is one (always the same answer)',
-          body: { schema: Type.Object({ email: Type.String({ format: 'email' }) }, { required: ['email'] }) },
-          responses: { 200: ok('"If an account with that email exists, a password reset link has been sent."'), 400: BAD_REQUEST, ...COMMON },
+          body: { schema: Type.Object({ email: Type.String({ format: 'email' }) }, { required: ['email'] }), example: RESET_BODY },
+          responses: { 200: says('If an account with that email exists, a password reset link has been sent.'), 400: BAD_REQUEST, ...COMMON },
           handle: requestReset,
         },
       },
@@ -85,8 +86,9 @@ export function resetRoutes(ctx: AppContext): V1Route[] {
               { token: Type.String(), password: Type.String({ maxLength: 128 }), confirm_password: Type.String({ maxLength: 128 }) },
               { required: ['token', 'password', 'confirm_password'] },
             ),
+            example: RESET_CONFIRM_BODY,
           },
-          responses: { 200: ok('"Password reset successful."'), 400: BAD_REQUEST, ...COMMON },
+          responses: { 200: says('Password reset successful.'), 400: BAD_REQUEST, ...COMMON },
           handle: confirm,
         },
       },

@@ -7,7 +7,8 @@ import { publicBase } from '../../http/request.js';
 import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { BAD_UUID, NO_CONTENT, TEXT, invalid, json } from './messages.js';
-import { BAD_REQUEST, COMMON, NO_CONTENT as NO_CONTENT_DOC, Profile as ProfileSchema, ok } from './schemas.js';
+import { BAD_REQUEST, COMMON, NO_CONTENT as NO_CONTENT_DOC, Profile as ProfileSchema, says } from './schemas.js';
+import { PROFILE, PROFILE_BODY, PROFILE_UPDATE, PROFILE_UPDATED } from './examples.js';
 import { PREFIX, type V1Call as Call, type V1Route, signedIn, v1Path } from './style.js';
 import { parseUuid } from './uuid.js';
 import { type FieldSpec, instagramFormat, maxLength, validate } from './validation.js';
@@ -107,8 +108,8 @@ function kindRoutes(ctx: AppContext, kind: ProfileKind): V1Route[] {
   }
 
   const Kind = title;
-  const NOT_FOUND_DOC = { description: '"Profile does not exist."', schema: Type.String() };
-  const FORBIDDEN_DOC = { description: '"You are not allowed to operate on another user\'s profile."', schema: Type.String() };
+  const NOT_FOUND_DOC = says(TEXT.profileMissing);
+  const FORBIDDEN_DOC = says(TEXT.notOwner);
   const BAD_ID = { description: 'Validation failed, or "Badly formed hexadecimal uuid string"', schema: BAD_REQUEST.schema };
   return [
     {
@@ -122,7 +123,7 @@ function kindRoutes(ctx: AppContext, kind: ProfileKind): V1Route[] {
           summary: `Every ${kind} profile, newest first (paged with limit and before)`,
           query: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })), before: Type.Optional(Type.String({ description: 'Cursor from the Link header' })) }),
           responses: {
-            200: { description: 'The profiles; a Link header names the next page when there is one', schema: Type.Array(ProfileSchema), headers: { Link: { description: '<…?limit=N&before=…>; rel="next"', schema: Type.String() } } },
+            200: { description: 'The profiles; a Link header names the next page when there is one', schema: Type.Array(ProfileSchema), example: [PROFILE], headers: { Link: { description: '<…?limit=N&before=…>; rel="next"', schema: Type.String() } } },
             400: BAD_REQUEST,
             ...COMMON,
           },
@@ -131,8 +132,8 @@ function kindRoutes(ctx: AppContext, kind: ProfileKind): V1Route[] {
         POST: {
           operationId: `v1Create${Kind}Profile`,
           summary: `Create the caller's ${kind} profile (one per user)`,
-          body: { schema: ProfileFields },
-          responses: { 201: { description: 'Created', schema: ProfileSchema }, 400: BAD_REQUEST, 409: ok(`"This user has an existing ${kind} profile."`), ...COMMON },
+          body: { schema: ProfileFields, example: PROFILE_BODY },
+          responses: { 201: { description: 'Created', schema: ProfileSchema, example: PROFILE }, 400: BAD_REQUEST, 409: says(`This user has an existing ${kind} profile.`), ...COMMON },
           handle: create,
         },
       },
@@ -143,12 +144,12 @@ function kindRoutes(ctx: AppContext, kind: ProfileKind): V1Route[] {
       credential: 'required',
       throttle: 'user',
       methods: {
-        GET: { operationId: `v1Get${Kind}Profile`, summary: `One ${kind} profile`, responses: { 200: { description: 'The profile', schema: ProfileSchema }, 400: BAD_ID, 404: NOT_FOUND_DOC, ...COMMON }, handle: show },
+        GET: { operationId: `v1Get${Kind}Profile`, summary: `One ${kind} profile`, responses: { 200: { description: 'The profile', schema: ProfileSchema, example: PROFILE }, 400: BAD_ID, 404: NOT_FOUND_DOC, ...COMMON }, handle: show },
         PUT: {
           operationId: `v1Update${Kind}Profile`,
           summary: `Change the caller's ${kind} profile (only the keys sent)`,
-          body: { schema: ProfileFields },
-          responses: { 202: { description: 'Updated', schema: ProfileSchema }, 400: BAD_ID, 403: FORBIDDEN_DOC, 404: NOT_FOUND_DOC, ...COMMON },
+          body: { schema: ProfileFields, example: PROFILE_UPDATE },
+          responses: { 202: { description: 'Updated', schema: ProfileSchema, example: PROFILE_UPDATED }, 400: BAD_ID, 403: FORBIDDEN_DOC, 404: NOT_FOUND_DOC, ...COMMON },
           handle: update,
         },
         DELETE: { operationId: `v1Delete${Kind}Profile`, summary: `Delete the caller's ${kind} profile`, responses: { 204: NO_CONTENT_DOC, 400: BAD_ID, 403: FORBIDDEN_DOC, 404: NOT_FOUND_DOC, ...COMMON }, handle: remove },

@@ -8,6 +8,7 @@ import { Type } from '../../http/schemas.js';
 import { conflictMessage, emailField, storedEmail, usernameField } from './account-fields.js';
 import { invalid, json } from './messages.js';
 import { BAD_REQUEST, COMMON, UserSummary } from './schemas.js';
+import { REGISTER_BODY, USER_SUMMARY } from './examples.js';
 import { type V1Call, type V1Route, v1Path } from './style.js';
 import { type FieldSpec, passwordField, validate } from './validation.js';
 
@@ -48,8 +49,9 @@ export function registerRoutes(ctx: AppContext): V1Route[] {
               password: Type.String({ maxLength: 128, description: 'At least 8 characters with a digit, an upper-case letter and a symbol' }),
               confirm_password: Type.String({ maxLength: 128 }),
             }, { required: ['email', 'username', 'password', 'confirm_password'] }),
+            example: REGISTER_BODY,
           },
-          responses: { 201: { description: 'Created; no token', schema: UserSummary }, 400: BAD_REQUEST, ...COMMON },
+          responses: { 201: { description: 'Created; no token', schema: UserSummary, example: USER_SUMMARY }, 400: BAD_REQUEST, ...COMMON },
           handle: register,
         },
       },

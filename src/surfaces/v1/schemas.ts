@@ -1,6 +1,7 @@
 // The shapes of v1 bodies and answers, for the OpenAPI document (v1.md §1.3–§5).
 import { Nullable, Timestamp, Type, Uuid } from '../../http/schemas.js';
 import type { ResponseDoc } from '../../http/route.js';
+import { INVALID } from './examples.js';
 
 /** An error: a bare string, or an array of strings when a validation found several (§1.3). */
 export const Errors = Type.Union([Type.String(), Type.Array(Type.String())], { description: 'A message, or the messages in field order' });
@@ -38,16 +39,17 @@ export const Jwks = Type.Object({ keys: Type.Array(Type.Record(Type.String(), Ty
 
 export const EmailPassword = Type.Object({ email: Type.String(), password: Type.String() });
 
-export function ok(description: string, schema = Message): ResponseDoc {
-  return { description, schema };
+/** An answer that is one of these bare strings (the first is the example). */
+export function says(...texts: [string, ...string[]]): ResponseDoc {
+  return { description: texts.map((t) => JSON.stringify(t)).join(' or '), schema: Message, example: texts[0] };
 }
 
 /** The answers every v1 operation may give besides its own (§1.2–§1.7). */
 export const COMMON: Record<number, ResponseDoc> = {
-  401: { description: 'Missing or broken credential (bare string, or a simplejwt object)', schema: Type.Union([Message, ObjectError]) },
-  405: { description: 'Method not allowed', schema: ObjectError },
-  429: { description: 'Throttled: "Request was throttled. Expected available in N seconds."', schema: Message },
+  401: { description: 'Missing or broken credential (bare string, or a simplejwt object)', schema: Type.Union([Message, ObjectError]), example: 'Authentication credentials were not provided.' },
+  405: { description: 'Method not allowed', schema: ObjectError, example: { detail: 'Method "PATCH" not allowed.' } },
+  429: { description: 'Throttled: "Request was throttled. Expected available in N seconds."', schema: Message, example: 'Request was throttled. Expected available in 42 seconds.' },
 };
 
-export const BAD_REQUEST: ResponseDoc = { description: 'Validation failed', schema: Errors };
+export const BAD_REQUEST: ResponseDoc = { description: 'Validation failed', schema: Errors, example: INVALID };
 export const NO_CONTENT: ResponseDoc = { description: 'Done; empty body' };

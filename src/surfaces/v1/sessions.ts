@@ -8,7 +8,8 @@ import { requestMeta } from '../../http/request.js';
 import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { BAD_UUID, NO_CONTENT, TEXT, json } from './messages.js';
-import { COMMON, NO_CONTENT as NO_CONTENT_DOC, SessionEntry, ok } from './schemas.js';
+import { COMMON, NO_CONTENT as NO_CONTENT_DOC, SessionEntry, says } from './schemas.js';
+import { SESSIONS } from './examples.js';
 import { type SignedIn, type V1Call, type V1Route, signedIn, v1Path } from './style.js';
 import { parseUuid } from './uuid.js';
 
@@ -56,7 +57,7 @@ export function sessionRoutes(ctx: AppContext): V1Route[] {
       credential: 'required',
       throttle: 'user',
       methods: {
-        GET: { operationId: 'v1ListSessions', summary: 'The caller’s knox tokens and live JWT logins, newest first', responses: { 200: { description: 'The sessions', schema: Type.Array(SessionEntry) }, ...COMMON }, handle: list },
+        GET: { operationId: 'v1ListSessions', summary: 'The caller’s knox tokens and live JWT logins, newest first', responses: { 200: { description: 'The sessions', schema: Type.Array(SessionEntry), example: SESSIONS }, ...COMMON }, handle: list },
       },
     },
     {
@@ -68,7 +69,7 @@ export function sessionRoutes(ctx: AppContext): V1Route[] {
         DELETE: {
           operationId: 'v1EndSession',
           summary: 'End one of the caller’s sessions (the current one logs the caller out)',
-          responses: { 204: NO_CONTENT_DOC, 400: ok('"Badly formed hexadecimal uuid string"'), 404: ok('"Session does not exist."'), ...COMMON },
+          responses: { 204: NO_CONTENT_DOC, 400: says('Badly formed hexadecimal uuid string'), 404: says('Session does not exist.'), ...COMMON },
           handle: end,
         },
       },

@@ -9,6 +9,7 @@ import { auditJson } from '../service/shapes.js';
 import { pageBody, pageExists, pageRequest, queryParam } from './paging.js';
 import { API, invalidFields, jsonOk } from './replies.js';
 import { AuditEntry, AuditQuery, ADMIN_API_COMMON, INVALID_FILTER, INVALID_PAGE, AdminStats, pageOf } from './schemas.js';
+import { AUDIT_PAGE, STATS } from './examples.js';
 import type { AdminApiCall, AdminApiRoute } from './style.js';
 
 const BAD_UUID = 'Must be a valid UUID.';
@@ -59,7 +60,7 @@ export function adminAuditRoutes(services: AdminServices): AdminApiRoute[] {
           operationId: 'adminListAudit',
           summary: 'The audit log of every surface, newest first',
           query: AuditQuery,
-          responses: { 200: { description: 'A page of entries', schema: pageOf(AuditEntry) }, 400: INVALID_FILTER, 404: INVALID_PAGE, ...ADMIN_API_COMMON },
+          responses: { 200: { description: 'A page of entries', schema: pageOf(AuditEntry), example: AUDIT_PAGE }, 400: INVALID_FILTER, 404: INVALID_PAGE, ...ADMIN_API_COMMON },
           handle: auditList,
         },
       },
@@ -69,7 +70,7 @@ export function adminAuditRoutes(services: AdminServices): AdminApiRoute[] {
       name: 'AdminStats',
       credential: 'required',
       methods: {
-        GET: { operationId: 'adminGetStats', summary: 'Counts for the dashboard', responses: { 200: { description: 'The counts', schema: AdminStats }, ...ADMIN_API_COMMON }, handle: async () => jsonOk(await ctx.admin.stats()) },
+        GET: { operationId: 'adminGetStats', summary: 'Counts for the dashboard', responses: { 200: { description: 'The counts', schema: AdminStats, example: STATS }, ...ADMIN_API_COMMON }, handle: async () => jsonOk(await ctx.admin.stats()) },
       },
     },
   ];

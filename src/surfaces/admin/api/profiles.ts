@@ -8,6 +8,7 @@ import { profileEditFrom, readApiData } from './data.js';
 import { pageBody, pageExists, pageRequest, queryParam } from './paging.js';
 import { API, jsonOk } from './replies.js';
 import { AdminProfile, BODY_ANSWERS, ADMIN_API_COMMON, INVALID_PAGE, OBJECT_NOT_FOUND, DONE_NO_CONTENT, ProfileEditBody, ProfileListQuery, pageOf } from './schemas.js';
+import { PROFILE, PROFILES_PAGE, PROFILE_EDIT, PROFILE_EDITED } from './examples.js';
 import type { AdminApiCall, AdminApiRoute } from './style.js';
 import { actorOf } from './style.js';
 import { refusalReply } from './users.js';
@@ -57,7 +58,7 @@ function routesOf(services: AdminServices, kind: ProfileKind): AdminApiRoute[] {
           operationId: `adminList${Kind}Profiles`,
           summary: `${Kind} profiles, newest first`,
           query: ProfileListQuery,
-          responses: { 200: { description: 'A page of profiles', schema: pageOf(AdminProfile) }, 404: INVALID_PAGE, ...ADMIN_API_COMMON },
+          responses: { 200: { description: 'A page of profiles', schema: pageOf(AdminProfile), example: { ...PROFILES_PAGE, results: PROFILES_PAGE.results.map((p) => ({ ...p, kind })) } }, 404: INVALID_PAGE, ...ADMIN_API_COMMON },
           handle: list,
         },
       },
@@ -67,12 +68,12 @@ function routesOf(services: AdminServices, kind: ProfileKind): AdminApiRoute[] {
       name: `${Kind} Profile`,
       credential: 'required',
       methods: {
-        GET: { operationId: `adminGet${Kind}Profile`, summary: `One ${kind} profile`, responses: { 200: { description: 'The profile', schema: AdminProfile }, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON }, handle: detail },
+        GET: { operationId: `adminGet${Kind}Profile`, summary: `One ${kind} profile`, responses: { 200: { description: 'The profile', schema: AdminProfile, example: { ...PROFILE, kind } }, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON }, handle: detail },
         PATCH: {
           operationId: `adminUpdate${Kind}Profile`,
           summary: `Edit a ${kind} profile (bio, instagram)`,
-          body: { readByHandler: true, schema: ProfileEditBody },
-          responses: { 200: { description: 'The profile as saved', schema: AdminProfile }, 404: OBJECT_NOT_FOUND, ...BODY_ANSWERS, ...ADMIN_API_COMMON },
+          body: { readByHandler: true, schema: ProfileEditBody, example: PROFILE_EDIT },
+          responses: { 200: { description: 'The profile as saved', schema: AdminProfile, example: { ...PROFILE_EDITED, kind } }, 404: OBJECT_NOT_FOUND, ...BODY_ANSWERS, ...ADMIN_API_COMMON },
           handle: edit,
         },
         DELETE: { operationId: `adminDelete${Kind}Profile`, summary: `Delete a ${kind} profile (the account stays)`, responses: { 204: DONE_NO_CONTENT, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON }, handle: remove },

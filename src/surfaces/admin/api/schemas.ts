@@ -1,6 +1,8 @@
 // The shapes of the admin JSON API's bodies and answers, for the OpenAPI document (admin.md §3).
 import type { ResponseDoc, Schema } from '../../../http/route.js';
 import { Detail, FieldErrors, Nullable, Timestamp, Type, Uuid } from '../../../http/schemas.js';
+import { BAD_FILTER, FIELD_ERRORS } from './examples.js';
+import { API } from './replies.js';
 
 export const AdminUser = Type.Object({
   id: Uuid,
@@ -106,23 +108,24 @@ export const ProfileEditBody = Type.Object({
   instagram: Type.Optional(Type.String({ maxLength: 255, description: 'An http(s) or ftp(s) URL, or empty' })),
 });
 
-export function answer(description: string, schema?: Schema): ResponseDoc {
-  return schema ? { description, schema } : { description };
+export function answer(description: string, schema?: Schema, example?: unknown): ResponseDoc {
+  if (!schema) return { description };
+  return example === undefined ? { description, schema } : { description, schema, example };
 }
 
 export const DONE_NO_CONTENT = answer('Done; empty body');
-export const OBJECT_NOT_FOUND = answer('No such object: `{"detail": "Not found."}`', Detail);
-export const INVALID_PAGE = answer('`{"detail": "Invalid page."}`', Detail);
-const REFUSED_BODY = answer('Malformed JSON (`{"detail": "JSON parse error - …"}`), a guard (`{"detail": "…"}`), or messages by field', Type.Union([Detail, FieldErrors]));
-export const INVALID_FILTER = answer('A filter that is not valid: messages by parameter', FieldErrors);
-const UNSUPPORTED = answer('`{"detail": "Unsupported media type \\"…\\" in request."}`', Detail);
-const ADMIN_API_TOO_LARGE = answer('`{"detail": "Request body too large."}`', Detail);
+export const OBJECT_NOT_FOUND = answer('No such object: `{"detail": "Not found."}`', Detail, API.notFound.body);
+export const INVALID_PAGE = answer('`{"detail": "Invalid page."}`', Detail, API.invalidPage.body);
+const REFUSED_BODY = answer('Malformed JSON (`{"detail": "JSON parse error - …"}`), a guard (`{"detail": "…"}`), or messages by field', Type.Union([Detail, FieldErrors]), FIELD_ERRORS);
+export const INVALID_FILTER = answer('A filter that is not valid: messages by parameter', FieldErrors, BAD_FILTER);
+const UNSUPPORTED = answer('`{"detail": "Unsupported media type \\"…\\" in request."}`', Detail, { detail: 'Unsupported media type "text/plain" in request.' });
+const ADMIN_API_TOO_LARGE = answer('`{"detail": "Request body too large."}`', Detail, API.tooLarge.body);
 
 /** The answers every operation may give besides its own (§3.1). */
 export const ADMIN_API_COMMON: Record<number, ResponseDoc> = {
-  401: answer('No credential, or a broken one (v1\u2019s failures, each wrapped as an object); a denylisted token answers without WWW-Authenticate', Type.Union([Detail, Type.Object({ detail: Type.String(), code: Type.String() })])),
-  403: answer('Not active staff, or a superuser-only action', Detail),
-  405: answer('`{"detail": "Method \\"PUT\\" not allowed."}`, with `Allow`', Detail),
+  401: answer('No credential, or a broken one (v1\u2019s failures, each wrapped as an object); a denylisted token answers without WWW-Authenticate', Type.Union([Detail, Type.Object({ detail: Type.String(), code: Type.String() })]), API.noCredentials.body),
+  403: answer('Not active staff, or a superuser-only action', Detail, API.forbidden.body),
+  405: answer('`{"detail": "Method \\"PUT\\" not allowed."}`, with `Allow`', Detail, { detail: 'Method "PUT" not allowed.' }),
   429: { description: 'Throttled (per staff user)', schema: Detail, headers: { 'Retry-After': { description: 'Seconds to wait', schema: Type.Integer() } } },
 };
 

@@ -14,6 +14,7 @@ import { passwordFrom, readApiData, userEditFrom } from './data.js';
 import { pageBody, pageExists, pageRequest, queryParam } from './paging.js';
 import { API, detailReply, invalidFields, jsonOk } from './replies.js';
 import { AdminUser, BODY_ANSWERS, ADMIN_API_COMMON, INVALID_FILTER, INVALID_PAGE, OBJECT_NOT_FOUND, DONE_NO_CONTENT, PasswordBody, UserEditBody, UserListQuery, pageOf } from './schemas.js';
+import { PASSWORD_BODY, USER, USERS_PAGE, USER_EDIT, USER_EDITED } from './examples.js';
 import { type AdminApiCall, type AdminApiOperation, type AdminApiRoute, actorOf } from './style.js';
 
 export function refusalReply(r: Refusal): GenericReply {
@@ -135,7 +136,7 @@ export function adminUserRoutes(services: AdminServices): AdminApiRoute[] {
           operationId: 'adminListUsers',
           summary: 'Users, newest first',
           query: UserListQuery,
-          responses: { 200: { description: 'A page of users', schema: pageOf(AdminUser) }, 400: INVALID_FILTER, 404: INVALID_PAGE, ...ADMIN_API_COMMON },
+          responses: { 200: { description: 'A page of users', schema: pageOf(AdminUser), example: USERS_PAGE }, 400: INVALID_FILTER, 404: INVALID_PAGE, ...ADMIN_API_COMMON },
           handle: list,
         },
       },
@@ -145,16 +146,16 @@ export function adminUserRoutes(services: AdminServices): AdminApiRoute[] {
       name: 'User',
       credential: 'required',
       methods: {
-        GET: { operationId: 'adminGetUser', summary: 'One user', responses: { 200: { description: 'The user', schema: AdminUser }, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON }, handle: detail },
+        GET: { operationId: 'adminGetUser', summary: 'One user', responses: { 200: { description: 'The user', schema: AdminUser, example: USER }, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON }, handle: detail },
         PATCH: {
           operationId: 'adminUpdateUser',
           summary: 'Edit a user (the keys sent); audited with the changed fields',
           description: 'A new email is unverified unless `email_verified` is sent too; clearing `is_active` ends every session and token.',
-          body: { readByHandler: true, schema: UserEditBody },
-          responses: { 200: { description: 'The user as saved', schema: AdminUser }, 404: OBJECT_NOT_FOUND, ...BODY_ANSWERS, ...ADMIN_API_COMMON },
+          body: { readByHandler: true, schema: UserEditBody, example: USER_EDIT },
+          responses: { 200: { description: 'The user as saved', schema: AdminUser, example: USER_EDITED }, 404: OBJECT_NOT_FOUND, ...BODY_ANSWERS, ...ADMIN_API_COMMON },
           handle: edit,
         },
-        DELETE: { operationId: 'adminDeleteUser', summary: 'Delete a user and everything that hangs on it', responses: { 204: DONE_NO_CONTENT, 400: { description: 'A guard: `{"detail": "…"}`', schema: Detail }, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON }, handle: remove },
+        DELETE: { operationId: 'adminDeleteUser', summary: 'Delete a user and everything that hangs on it', responses: { 204: DONE_NO_CONTENT, 400: { description: 'A guard: `{"detail": "…"}`', schema: Detail, example: { detail: MESSAGES.ownAccount } }, 404: OBJECT_NOT_FOUND, ...ADMIN_API_COMMON }, handle: remove },
       },
     },
     {
@@ -164,7 +165,7 @@ export function adminUserRoutes(services: AdminServices): AdminApiRoute[] {
       methods: {
         POST: {
           ...action('adminSetUserPassword', 'Set a user’s password; every session and token of the user ends', setPassword, BODY_ANSWERS),
-          body: { readByHandler: true, schema: PasswordBody },
+          body: { readByHandler: true, schema: PasswordBody, example: PASSWORD_BODY },
         },
       },
     },
@@ -187,7 +188,7 @@ export function adminUserRoutes(services: AdminServices): AdminApiRoute[] {
       methods: {
         POST: action('adminSendUserReset', 'Mail a user a password reset link', sendReset, {
           400: { description: '`{"detail": "This user has no email address."}`', schema: Detail },
-          429: { ...ADMIN_API_COMMON[429], description: 'Throttled, or `{"detail": "A reset email was sent less than a minute ago."}`' },
+          429: { ...ADMIN_API_COMMON[429], description: 'Throttled, or `{"detail": "A reset email was sent less than a minute ago."}`', example: { detail: MESSAGES.resetTooSoon } },
         }),
       },
     },
