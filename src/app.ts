@@ -9,7 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { linkBaseOf } from './core/account-mail.js';
-import { type Core, type ResolvedConfig, createCore } from './core/core.js';
+import { type Core, type CoreInputs, type ResolvedConfig, createCore } from './core/core.js';
 import { configureImageDecoding } from './core/media.js';
 import { SecretKeys } from './core/secrets.js';
 import { loadV1Keys } from './core/v1-keys.js';
@@ -18,6 +18,7 @@ import { logDestination, loggerOptions } from './http/logging.js';
 import { type Surface, failuresOf, sendGeneric } from './http/surface.js';
 import { type Failures, failureReply } from './http/route.js';
 import { registerOps } from './http/ops.js';
+import { isValidHost, routedPath } from './http/request.js';
 import type { Kv } from './kv/kv.js';
 import { MemoryKv } from './kv/memory.js';
 import { RedisKv } from './kv/redis.js';
@@ -36,6 +37,8 @@ export interface BuildOptions {
    * closed and in-flight requests drain.
    */
   forceCloseConnections?: boolean;
+  /** Seams of the events core for tests: DNS answers and the worker's and publisher's pacing. */
+  events?: CoreInputs['events'];
 }
 
 export interface BuiltApp {
@@ -155,6 +158,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     // Sessions follow the shared store: Redis when configured (v1.md §0.4), else the database.
     sessions: kv instanceof RedisKv ? new RedisSessions(kv.redis, kv.prefix) : undefined,
     processMetrics: options.processMetrics,
+    events: options.events,
   });
   const ctx: AppContext = core;
   if (kv.kind === 'memory') await core.revocation.loadDenylist();
@@ -247,7 +251,7 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
 }
 
 function surfaceFor(surfaces: Surface[], url: string): Surface | null {
-  const pathOnly = url.split('?')[0];
+  const pathOnly = routedPath(url);
   let best: Surface | null = null;
   let bestLen = -1;
   for (const s of surfaces) {
@@ -274,6 +278,9 @@ function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surfac
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('X-Content-Type-Options', 'nosniff');
     const s = surfaceFor(surfaces, request.url);
+    // A malformed Host is a malformed request (v1.md §0.11): 400 before any check or view runs,
+    // so nothing is spent and no URL is ever built from it.
+    if (!isValidHost(request.host)) return sendGeneric(reply, s ? failuresOf(s, request).badRequest : GENERIC_FAILURES.badRequest);
     if (s?.beforeRouting) {
       const early = await s.beforeRouting(request, reply);
       if (early) return sendGeneric(reply, early);

@@ -1,7 +1,9 @@
 // `gatehouse createsuperuser` (admin.md §1): the first staff account, from the command line.
 import { loadConfig } from '../config.js';
 import { Accounts } from '../core/accounts.js';
+import { register } from '../core/actions/register.js';
 import { Audit } from '../core/audit.js';
+import { commandLineOutbox } from '../core/events/index.js';
 import { PasswordHasher } from '../core/passwords.js';
 import { isValidEmail } from '../core/validators.js';
 import { openStore } from '../store/db.js';
@@ -56,16 +58,18 @@ export async function createSuperuser(input: SuperuserInput): Promise<void> {
   const store = openStore(config.databaseUrl);
   try {
     await migrateToLatest(store.db, store.dialect);
-    const accounts = new Accounts(store.db, new PasswordHasher(config.argon2));
+    const passwords = new PasswordHasher(config.argon2);
+    const accounts = new Accounts(store.db, passwords);
     if (await accounts.emailTaken(email)) throw new CliError('email: a user with that email already exists');
     if (await accounts.usernameTaken(username)) throw new CliError('username: a user with that username already exists');
-    const r = await accounts.create({ email, username, password, isStaff: true, isSuperuser: true, isActive: true, emailVerified: false });
+    // The core's registration: the row, the audit entry and user.created (surface `cli`) commit together.
+    const deps = { db: store.db, passwords, accounts, audit: new Audit(store.db), outbox: commandLineOutbox(store.dialect, config) };
+    const r = await register(
+      deps,
+      { email, username, password, isStaff: true, isSuperuser: true, isActive: true, emailVerified: false },
+      { meta: { surface: 'cli', ip: null, userAgent: null }, event: 'user.createsuperuser' },
+    );
     if (!r.ok) throw new CliError(`${r.conflict}: a user with that ${r.conflict} already exists`);
-    await new Audit(store.db).record({
-      event: 'user.createsuperuser',
-      meta: { surface: 'cli', ip: null, userAgent: null },
-      user: { id: r.user.id, email: r.user.email, username: r.user.username },
-    });
     console.log(`Superuser "${username}" created (id ${r.user.id}).`);
   } finally {
     await store.close();

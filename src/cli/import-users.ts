@@ -4,6 +4,7 @@
 // (even with rejected rows), 1 with one line on stderr when it could not.
 import fs from 'node:fs';
 import { ConfigError, loadConfig, redactUrl } from '../config.js';
+import { commandLineOutbox } from '../core/events/index.js';
 import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, detectFileFormat, importUsers } from '../core/import/import-users.js';
 import { ImportError, type ImportFormat, type ImportProgress, type ImportSummary, type RowIssue } from '../core/import/types.js';
 import { PasswordHasher } from '../core/passwords.js';
@@ -102,6 +103,7 @@ async function run(flags: Flags, format: ImportFormat, progress: ProgressView, r
       file: flags.file,
       db: store.db,
       dialect: store.dialect,
+      outbox: commandLineOutbox(store.dialect, config),
       dryRun: flags.dryRun,
       update: flags.update,
       batchSize: flags.batchSize,

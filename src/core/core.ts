@@ -17,7 +17,7 @@ import { ApiUserTokens } from './api-user-tokens.js';
 import { Audit } from './audit.js';
 import { BrowserSessions, type SessionStore } from './browser-sessions.js';
 import { EmailTokens } from './email-tokens.js';
-import { Events } from './events/index.js';
+import { Events, type EventsDeps } from './events/index.js';
 import { Mfa } from './mfa/index.js';
 import { type Oidc, createOidc } from './oidc/index.js';
 import { Passkeys } from './passkeys/index.js';
@@ -77,6 +77,8 @@ export interface CoreInputs {
   /** Browser sessions in Redis when configured (v1.md §0.4); the database otherwise. */
   sessions?: SessionStore;
   processMetrics?: boolean;
+  /** Seams of the events core for tests: DNS answers and the worker's and publisher's pacing. */
+  events?: Pick<EventsDeps, 'resolver' | 'worker' | 'publisher'>;
 }
 
 export interface Core {
@@ -128,28 +130,31 @@ export function createCore(i: CoreInputs): Core {
   const secrets = new SecretKeys(config.secretKey);
   const passwords = new PasswordHasher(config.argon2);
   const accounts = new Accounts(db, passwords, store.changeEpoch);
-  const lockout = new Lockout(db, { failures: config.lockoutFailures, minutes: config.lockoutMinutes });
   const audit = new Audit(db);
   const sessions = i.sessions ?? new BrowserSessions(db);
   const media = new MediaStore(path.join(config.dataDir, 'media'));
   const mailer = new Mailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: path.join(config.dataDir, 'outbox') }, log);
-  const events = new Events({ db, dialect: store.dialect, secrets, audit, config, registry: metrics.registry, log });
+  const events = new Events({ db, dialect: store.dialect, secrets, audit, config, registry: metrics.registry, log, ...i.events });
+  const lockout = new Lockout(db, { failures: config.lockoutFailures, minutes: config.lockoutMinutes }, events.outbox);
   const revocation = new Revocation({ db, kv, sessions, metrics, removeMedia: (n) => media.removeUserDir(n) });
   const mfa = new Mfa({ db, secrets, accounts, lockout, audit, mailer, metrics, config });
   // Passkeys and provider identities each count as a way in for the other's "last way in" rule.
   const oidcRef: { current: Oidc | null } = { current: null };
   const passkeys = new Passkeys({
-    db, accounts, audit, mailer, metrics,
-    hasOtherWayIn: async (user) => passwords.isUsable(user.password) || ((await oidcRef.current?.identities.list(user.number))?.length ?? 0) > 0,
+    db, accounts, lockout, audit, mailer, metrics,
+    hasOtherWayIn: async (user, db) => passwords.isUsable(user.password) || ((await oidcRef.current?.identities.has(user.number, db)) ?? false),
   });
   const oidc = createOidc({
     config, db, secrets, accounts, passwords, lockout, audit, mailer, metrics,
-    hasPasskey: async (userNumber) => (await passkeys.management.count(userNumber, true)) > 0,
+    // Read in the unlink's transaction (`db`): on SQLite another connection would wait for it.
+    hasPasskey: async (userNumber, db) => (await passkeys.management.count(userNumber, true, db)) > 0,
     onProviderProblem: (problem) => log.warn({ ...problem }, 'oidc provider problem'),
   });
   oidcRef.current = oidc;
+  // A passkey counts as a second factor for ADMIN_REQUIRE_MFA (mfa.md §4).
+  const hasSecondFactor = async (n: number) => (await mfa.enrolment.isEnabled(n)) || (await passkeys.management.count(n, true)) > 0;
   const login = new Login({
-    db, accounts, passwords, lockout, audit, metrics, outbox: events.outbox, secondFactor: mfa.challenges,
+    db, accounts, passwords, lockout, audit, metrics, outbox: events.outbox, secondFactor: mfa.challenges, hasSecondFactor,
     onBackgroundError: (err) => log.error({ err }, 'background task failed'),
   });
   const emailTokens = new EmailTokens(db, secrets);
@@ -164,6 +169,7 @@ export function createCore(i: CoreInputs): Core {
     accounts,
     revocation,
     metrics,
+    outbox: events.outbox,
     settings: { accessTtlSec: config.v1AccessTtlSec, refreshTtlSec: config.v1RefreshTtlSec, graceSec: config.v1RefreshGraceSec },
   });
   const actions = new AccountActions({
@@ -179,6 +185,8 @@ export function createCore(i: CoreInputs): Core {
     v1Auth: new V1Credentials(db, kv, accounts, knox, v1Keys),
     apiUserTokens: new ApiUserTokens(secrets, revocation),
     userAccountTokens: new UserAccountTokens(secrets, revocation),
-    admin: new AdminCore({ db, dialect: store.dialect, accounts, lockout, profiles, audit, actions, mail: accountMail }),
+    admin: new AdminCore({ db, dialect: store.dialect, accounts, lockout, profiles, audit, actions, mail: accountMail, mfa, passkeys, outbox: events.outbox,
+      requireMfa: config.adminRequireMfa, hasSecondFactor,
+    }),
   };
 }

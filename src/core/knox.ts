@@ -129,8 +129,8 @@ export class KnoxTokens {
     token.last_used = now;
   }
 
-  async delete(id: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('knox_tokens').where('id', '=', id).executeTakeFirst();
+  async delete(id: string, db: Kysely<Database> = this.db): Promise<boolean> {
+    const r = await db.deleteFrom('knox_tokens').where('id', '=', id).executeTakeFirst();
     const n = Number(r.numDeletedRows);
     this.metrics.tokensRevoked.inc({ kind: 'knox' }, n);
     return n > 0;

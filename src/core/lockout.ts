@@ -9,9 +9,13 @@
 // are checked before the lock; the others wait for those to settle and then see the lock, or,
 // when one of them succeeded, a fresh streak. A right password that arrives after the lock was
 // set never gets a slot. Slots are leased, so a process that dies mid-attempt frees them.
+//
+// The failure that starts a lock records `user.locked` (events.md §1) in the same transaction
+// as the lock itself, when the lockout is given the outbox.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { User } from './accounts.js';
+import type { Outbox } from './events/outbox.js';
 import { MICROS_PER_MINUTE, MICROS_PER_SECOND, nowMicros } from './time.js';
 
 export interface LockoutPolicy { failures: number; minutes: number }
@@ -32,7 +36,12 @@ const MAX_WAIT_MS = 5_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Lockout {
-  constructor(private readonly db: Kysely<Database>, readonly policy: LockoutPolicy) {}
+  constructor(private readonly db: Kysely<Database>, readonly policy: LockoutPolicy, private readonly outbox: Pick<Outbox, 'record'> | null = null) {}
+
+  /** The same policy and outbox, working through `trx` (a caller's transaction). */
+  within(trx: Kysely<Database>): Lockout {
+    return new Lockout(trx, this.policy, this.outbox);
+  }
 
   get enabled(): boolean {
     return this.policy.failures > 0;
@@ -124,6 +133,8 @@ export class Lockout {
 
   private async countFailure(userNumber: number, releasing: boolean): Promise<FailureOutcome> {
     if (!this.enabled) return { locked: false, streak: 0 };
+    // The lock and its event commit together: in the caller's transaction, or in one of our own.
+    if (this.outbox && !this.db.isTransaction) return this.db.transaction().execute((trx) => this.within(trx).countFailure(userNumber, releasing));
     const now = nowMicros();
     const next = sql<number>`(${this.streakNow(now)}) + 1`;
     const unlocked = sql<boolean>`(locked_until is null or locked_until <= ${now})`;
@@ -137,11 +148,12 @@ export class Lockout {
         ...(releasing ? { login_pending: this.pendingAfterRelease() } : {}),
       })
       .where('number', '=', userNumber)
-      .returning(['failed_logins', 'locked_until', 'last_failure_at'])
+      .returningAll()
       .executeTakeFirst();
     if (!row) return { locked: false, streak: 0 };
     // RETURNING shows the new row: this failure set the lock when it stamped both times.
     const lockedNow = row.last_failure_at === now && row.locked_until === now + this.windowMicros;
+    if (lockedNow && this.outbox) await this.outbox.record(this.db, { type: 'user.locked', user: row, until: row.locked_until! });
     if (row.locked_until !== null && row.locked_until > now) return { locked: true, lockedNow, until: row.locked_until };
     return { locked: false, streak: row.failed_logins };
   }

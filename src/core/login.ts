@@ -51,6 +51,8 @@ export interface LoginDeps {
   /** Records session.created in the login's own transaction (events.md §1). */
   outbox: Pick<Outbox, 'record'>;
   secondFactor: SecondFactorGate;
+  /** Whether the account has a second factor of its own (TOTP on, or a usable passkey): ADMIN_REQUIRE_MFA. */
+  hasSecondFactor: (userNumber: number) => Promise<boolean>;
   /** Failures of background work (rehash) go here instead of failing the login. */
   onBackgroundError: (err: unknown) => void;
 }
@@ -69,12 +71,21 @@ export interface LoginAttempt {
    * none, and the login fails after the password check (mfa.md §3.3).
    */
   secondFactor?: SecondFactorKind;
+  /**
+   * A policy that refuses an account without a second factor of its own (ADMIN_REQUIRE_MFA,
+   * mfa.md §4): after the right password, such a login fails as `second_factor_missing`,
+   * audited as a `login.failure` with reason `mfa_required`, without counting toward lockout.
+   */
+  requireSecondFactor?: boolean;
 }
+
+/** The outcomes only some logins can have: the admin's staff rule and its two-factor policy. */
+export type PolicyRefusal = { ok: false; reason: 'not_staff' | 'second_factor_missing'; user: User };
 
 export class Login {
   constructor(private readonly d: LoginDeps) {}
 
-  async attempt(a: LoginAttempt): Promise<LoginOutcome | { ok: false; reason: 'not_staff'; user: User }> {
+  async attempt(a: LoginAttempt): Promise<LoginOutcome | PolicyRefusal> {
     const { d } = this;
     const surface = a.meta.surface;
     const tooLong = charLength(a.password) > PASSWORD_MAX_LENGTH;
@@ -116,6 +127,12 @@ export class Login {
       await d.lockout.release(user.number);
       return { ok: false, reason: 'mfa_required', user, challenge: gate.challenge };
     }
+    if (a.requireSecondFactor && !(await this.ownsSecondFactor(user))) {
+      await d.lockout.release(user.number);
+      d.metrics.logins.inc({ surface, result: 'mfa_required' });
+      await d.audit.record({ event: 'login.failure', meta: a.meta, user: person(user), details: { reason: 'mfa_required' } });
+      return { ok: false, reason: 'second_factor_missing', user };
+    }
     return { ok: true, user: await this.settle(user, a.meta, { method: a.method }, true) };
   }
 
@@ -149,6 +166,24 @@ export class Login {
   async checkPassword(user: Pick<User, 'password'>, password: string): Promise<boolean> {
     if (charLength(password) > PASSWORD_MAX_LENGTH) return false;
     return (await this.d.passwords.verify(password, user.password)).ok;
+  }
+
+  /**
+   * Whether the account has a password at all (an account made by a social login may not): the
+   * actions that ask for the password again (two-factor, mfa.md §2.2) skip it otherwise.
+   */
+  hasUsablePassword(user: Pick<User, 'password'>): boolean {
+    return this.d.passwords.isUsable(user.password);
+  }
+
+  /** The account has a second factor of its own; a failure to check lets nobody through. */
+  private async ownsSecondFactor(user: User): Promise<boolean> {
+    try {
+      return await this.d.hasSecondFactor(user.number);
+    } catch (err) {
+      await this.d.lockout.release(user.number);
+      throw err;
+    }
   }
 
   private async refuseLocked(user: User, meta: RequestMeta): Promise<LoginOutcome> {

@@ -3,15 +3,20 @@
 // of the sessions whose login slot points at them, so revocation can find them. Every key
 // starts with the deployment's REDIS_PREFIX; an outage raises ServiceUnavailable('redis').
 import type { Redis } from 'ioredis';
-import { type Session, type SessionSlots, SessionStoreBase, hasSlots, liveSlots } from './browser-sessions.js';
+import { type Session, type SessionSlots, SessionStoreBase, hasSlots, liveSlots, sealStep, sessionEnd, unsealStep } from './browser-sessions.js';
 import { sha256Hex } from './secrets.js';
 import { nowMicros } from './time.js';
 import { redisCall } from '../kv/redis-errors.js';
 
 type Fields = Record<string, string>;
 
-function toFields(s: SessionSlots): Fields {
+/** `key`: the cookie value, which seals the pending second step (browser-sessions.ts). */
+function toFields(s: SessionSlots, key: string): Fields {
   const f: Fields = {};
+  if (s.mfaToken != null && s.mfaExpires != null) {
+    f.mfa_step = sealStep(key, s.mfaToken);
+    f.mfa_expires = String(s.mfaExpires);
+  }
   if (s.loginUser !== null && s.loginExpires !== null) {
     f.login_user = String(s.loginUser);
     f.login_expires = String(s.loginExpires);
@@ -23,9 +28,13 @@ function toFields(s: SessionSlots): Fields {
   return f;
 }
 
+/** The slots as stored; `mfaToken` is still sealed (load() opens it with the cookie value). */
 function fromFields(f: Fields): SessionSlots {
   const num = (v: string | undefined) => (v === undefined ? null : Number(v));
-  return { loginUser: num(f.login_user), loginExpires: num(f.login_expires), refreshJti: f.refresh_jti ?? null, refreshExpires: num(f.refresh_expires) };
+  return {
+    loginUser: num(f.login_user), loginExpires: num(f.login_expires), refreshJti: f.refresh_jti ?? null, refreshExpires: num(f.refresh_expires),
+    mfaToken: f.mfa_step ?? null, mfaExpires: num(f.mfa_expires),
+  };
 }
 
 export class RedisSessions extends SessionStoreBase {
@@ -44,7 +53,8 @@ export class RedisSessions extends SessionStoreBase {
   async load(key: string | undefined): Promise<Session | null> {
     if (!key || key.length > 200) return null;
     const fields = await redisCall(() => this.redis.hgetall(this.keyOf(sha256Hex(key))));
-    const slots = liveSlots(fromFields(fields));
+    const stored = fromFields(fields);
+    const slots = liveSlots({ ...stored, mfaToken: stored.mfaToken ? unsealStep(key, stored.mfaToken) : null });
     if (!hasSlots(slots)) return null; // Redis expires the hash itself
     return { key, ...slots };
   }
@@ -56,8 +66,8 @@ export class RedisSessions extends SessionStoreBase {
       await redisCall(() => this.redis.del(redisKey));
       return;
     }
-    const expiresMs = Math.ceil(Math.max(slots.loginExpires ?? 0, slots.refreshExpires ?? 0) / 1000);
-    const tx = this.redis.multi().del(redisKey).hset(redisKey, toFields(slots)).pexpireat(redisKey, expiresMs);
+    const expiresMs = Math.ceil(sessionEnd(slots) / 1000);
+    const tx = this.redis.multi().del(redisKey).hset(redisKey, toFields(slots, key)).pexpireat(redisKey, expiresMs);
     if (slots.loginUser !== null) {
       const set = this.userSet(slots.loginUser);
       // Only an index: stale members are skipped when read, and the set outlives any slot.

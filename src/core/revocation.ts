@@ -3,6 +3,12 @@
 // without knowing the surfaces. Access-token ids go to the shared denylist (kv) so every
 // instance refuses them at once, and are marked in the database so an in-process denylist can
 // be rebuilt after a restart.
+//
+// The row changes of "end all", "end one login" and "delete the user" also come as `…In(db)`
+// forms that run inside the caller's transaction, so an action can commit them together with
+// its audit entry and its event (events.md §1); what lives outside the database (the kv
+// denylist, browser sessions in Redis, media files) is returned as an `Aftermath` and done by
+// `finish` once the transaction committed.
 import type { Kysely, Transaction } from 'kysely';
 import type { Kv } from '../kv/kv.js';
 import type { Database } from '../store/schema.js';
@@ -25,6 +31,29 @@ export interface IssuedToken {
 
 /** What a "revoke all" spares: the credential the request itself used (password change). */
 export interface Spare { knoxId?: string; loginId?: string }
+
+type Db = Kysely<Database> | Transaction<Database>;
+type RevokedKind = 'knox' | 'account' | 'access' | 'refresh';
+
+/**
+ * What ending credentials in a transaction leaves for after its commit: access ids for the kv
+ * denylist, the browser login slots and media of users, and the counts for the metrics. Nothing
+ * in it may run before the commit: a rolled-back change must not log anybody out.
+ */
+export interface Aftermath {
+  deny: Array<{ jti: string; exp: number }>;
+  revoked: Partial<Record<RevokedKind, number>>;
+  slotsOf: number[];
+  mediaOf: number[];
+}
+
+export function noAftermath(): Aftermath {
+  return { deny: [], revoked: {}, slotsOf: [], mediaOf: [] };
+}
+
+function count(a: Aftermath, kind: RevokedKind, n: number): void {
+  if (n > 0) a.revoked[kind] = (a.revoked[kind] ?? 0) + n;
+}
 
 export interface RevocationDeps {
   db: Kysely<Database>;
@@ -80,8 +109,19 @@ export class Revocation {
 
   /** Ends one v1 JWT login: its refresh is blacklisted and its unexpired access ids denylisted (v1.md §2.2). */
   async endLogin(loginId: string, reason: RevokeReason): Promise<void> {
-    await this.d.db.updateTable('jwt_logins').set({ ended_at: nowMicros() }).where('id', '=', loginId).where('ended_at', 'is', null).execute();
-    await this.revokeWhere((q) => q.where('login_id', '=', loginId), reason, true);
+    const { after } = await this.d.db.transaction().execute((trx) => this.endLoginIn(trx, loginId, reason));
+    await this.finish(after);
+  }
+
+  /**
+   * `endLogin`'s rows, in the caller's transaction; `ended` says whether the login was still
+   * live and this call ended it (of two concurrent calls, one).
+   */
+  async endLoginIn(db: Db, loginId: string, reason: RevokeReason): Promise<{ ended: boolean; after: Aftermath }> {
+    const r = await db.updateTable('jwt_logins').set({ ended_at: nowMicros() }).where('id', '=', loginId).where('ended_at', 'is', null).executeTakeFirst();
+    const after = noAftermath();
+    await this.revokeWhere(db, after, (q) => q.where('login_id', '=', loginId), reason, true);
+    return { ended: Number(r.numUpdatedRows) > 0, after };
   }
 
   /** Ends the v1 login whose current refresh is `refreshJti` (the one a browser session held). */
@@ -112,30 +152,45 @@ export class Revocation {
    * the request used (password change).
    */
   async endAllSessions(user: Pick<User, 'id' | 'number'>, reason: RevokeReason = 'revoked', spare: Spare = {}): Promise<void> {
-    const { db } = this.d;
+    const after = await this.d.db.transaction().execute((trx) => this.endAllSessionsIn(trx, user, reason, spare));
+    await this.finish(after);
+  }
+
+  /** `endAllSessions`'s rows, in the caller's transaction; `finish` the result after the commit. */
+  async endAllSessionsIn(db: Db, user: Pick<User, 'id' | 'number'>, reason: RevokeReason = 'revoked', spare: Spare = {}): Promise<Aftermath> {
+    const after = noAftermath();
     let knox = db.deleteFrom('knox_tokens').where('user_number', '=', user.number);
     if (spare.knoxId) knox = knox.where('id', '!=', spare.knoxId);
     const deleted = await knox.executeTakeFirst();
     const accountDeleted = await db.deleteFrom('account_tokens').where('user_number', '=', user.number).executeTakeFirst();
-    this.d.metrics.tokensRevoked.inc({ kind: 'knox' }, Number(deleted.numDeletedRows));
-    this.d.metrics.tokensRevoked.inc({ kind: 'account' }, Number(accountDeleted.numDeletedRows));
+    count(after, 'knox', Number(deleted.numDeletedRows));
+    count(after, 'account', Number(accountDeleted.numDeletedRows));
 
     let logins = db.updateTable('jwt_logins').set({ ended_at: nowMicros() }).where('user_id', '=', user.id).where('ended_at', 'is', null);
     if (spare.loginId) logins = logins.where('id', '!=', spare.loginId);
     await logins.execute();
-    await this.revokeWhere((q) => {
+    await this.revokeWhere(db, after, (q) => {
       let scoped = q.where('user_id', '=', user.id);
       if (spare.loginId) scoped = scoped.where((eb: any) => eb.or([eb('login_id', 'is', null), eb('login_id', '!=', spare.loginId!)]));
       return scoped;
     }, reason, true);
 
-    await this.d.sessions.endLoginSlotsOf(user.number);
-    await this.voidResetTokens(user.number);
+    after.slotsOf.push(user.number);
+    await this.voidResetTokens(user.number, db);
+    return after;
+  }
+
+  /** What a transaction of `…In` calls left to do, once it committed. */
+  async finish(after: Aftermath): Promise<void> {
+    for (const t of after.deny) await this.d.kv.deny(t.jti, t.exp);
+    for (const [kind, n] of Object.entries(after.revoked)) this.d.metrics.tokensRevoked.inc({ kind }, n);
+    for (const n of after.slotsOf) await this.d.sessions.endLoginSlotsOf(n);
+    for (const n of after.mediaOf) await this.d.removeMedia(n);
   }
 
   /** Every outstanding password-reset token of the user becomes unusable. */
-  async voidResetTokens(userNumber: number): Promise<void> {
-    await this.d.db
+  async voidResetTokens(userNumber: number, db: Db = this.d.db): Promise<void> {
+    await db
       .updateTable('email_tokens')
       .set({ used_at: nowMicros() })
       .where('user_number', '=', userNumber)
@@ -149,13 +204,23 @@ export class Revocation {
    * records outlive the user); access tokens are left to fail as "user not found".
    */
   async deleteUser(user: Pick<User, 'id' | 'number'>): Promise<void> {
-    const { db } = this.d;
+    const { after } = await this.d.db.transaction().execute((trx) => this.deleteUserIn(trx, user));
+    await this.finish(after);
+  }
+
+  /**
+   * `deleteUser`'s rows, in the caller's transaction: `deleted` is the row as it was (the
+   * snapshot of user.deleted), undefined when it was gone already.
+   */
+  async deleteUserIn(db: Db, user: Pick<User, 'id' | 'number'>): Promise<{ deleted: User | undefined; after: Aftermath }> {
+    const after = noAftermath();
     await db.updateTable('jwt_logins').set({ ended_at: nowMicros() }).where('user_id', '=', user.id).where('ended_at', 'is', null).execute();
-    await this.revokeWhere((q) => q.where('user_id', '=', user.id), 'deleted', false);
-    await this.d.sessions.endLoginSlotsOf(user.number);
+    await this.revokeWhere(db, after, (q) => q.where('user_id', '=', user.id), 'deleted', false);
     // Knox and account tokens, profiles and email tokens go with the row (ON DELETE CASCADE).
-    await db.deleteFrom('users').where('number', '=', user.number).execute();
-    await this.d.removeMedia(user.number);
+    const deleted = await db.deleteFrom('users').where('number', '=', user.number).returningAll().executeTakeFirst();
+    after.slotsOf.push(user.number);
+    after.mediaOf.push(user.number);
+    return { deleted, after };
   }
 
   /** Rebuilds an in-process denylist from the database after a restart. */
@@ -171,8 +236,8 @@ export class Revocation {
     return rows.length;
   }
 
-  private async revokeWhere(scope: (q: any) => any, reason: RevokeReason, denyAccess: boolean): Promise<void> {
-    const { db, kv } = this.d;
+  /** Marks the scope's live tokens revoked through `db`; the access ids to denylist go to `after`. */
+  private async revokeWhere(db: Db, after: Aftermath, scope: (q: any) => any, reason: RevokeReason, denyAccess: boolean): Promise<void> {
     const base = db.selectFrom('jwt_tokens').select(['jti', 'type', 'exp']).where('revoked_at', 'is', null).where('exp', '>', nowSeconds());
     const live = (await scope(base).execute()) as { jti: string; type: string; exp: number }[];
     const targets = denyAccess ? live : live.filter((t) => t.type === 'refresh');
@@ -183,8 +248,8 @@ export class Revocation {
       await db.updateTable('jwt_tokens').set({ revoked_at: now, revoked_reason: reason }).where('jti', 'in', chunk.map((t) => t.jti)).where('revoked_at', 'is', null).execute();
     }
     for (const t of targets) {
-      if (t.type === 'access') await kv.deny(t.jti, t.exp);
-      this.d.metrics.tokensRevoked.inc({ kind: t.type });
+      if (t.type === 'access') after.deny.push({ jti: t.jti, exp: t.exp });
+      count(after, t.type as RevokedKind, 1);
     }
   }
 }

@@ -12,6 +12,7 @@ import type { Database, JwtLoginsTable, JwtTokensTable } from '../store/schema.j
 import type { Accounts, User } from './accounts.js';
 import { person } from './accounts.js';
 import type { Audit, RequestMeta } from './audit.js';
+import type { Outbox } from './events/outbox.js';
 import type { JwtCodec } from './jwt.js';
 import { newJti } from './jwt.js';
 import type { Metrics } from './metrics.js';
@@ -34,6 +35,8 @@ export interface V1LoginsDeps {
   accounts: Accounts;
   revocation: Revocation;
   metrics: Metrics;
+  /** Records security.token_reuse with the login it ends (events.md §1). */
+  outbox: Pick<Outbox, 'record'>;
   settings: V1LoginSettings;
 }
 
@@ -178,11 +181,19 @@ export class V1Logins {
     const age = nowMicros() - (record.revoked_at ?? 0);
     if (age <= this.d.settings.graceSec * MICROS_PER_SECOND) return this.graceAnswer(record.login_id);
     if (record.replaced_by !== null && !(await this.wasPresented(record.replaced_by))) return this.graceAnswer(record.login_id);
-    await this.d.revocation.endLogin(record.login_id, 'reuse');
+    const loginId = record.login_id;
     const owner = await this.d.accounts.byId(record.user_id);
     const who = owner ? person(owner) : { id: record.user_id, email: null, username: null };
-    await this.d.audit.record({ event: 'token.reuse', meta, user: who, details: { login: record.login_id } });
-    return { ok: false, reason: 'reuse', loginId: record.login_id, userId: record.user_id };
+    // The login ends, and is audited and reported, in one transaction; the event only from the
+    // request that ended it (a second replay finds it ended).
+    const after = await this.d.db.transaction().execute(async (trx) => {
+      const r = await this.d.revocation.endLoginIn(trx, loginId, 'reuse');
+      await this.d.audit.record({ event: 'token.reuse', meta, user: who, details: { login: loginId } }, trx);
+      if (r.ended && owner) await this.d.outbox.record(trx, { type: 'security.token_reuse', user: owner, loginId });
+      return r.after;
+    });
+    await this.d.revocation.finish(after);
+    return { ok: false, reason: 'reuse', loginId, userId: record.user_id };
   }
 
   private async wasPresented(jti: string): Promise<boolean> {

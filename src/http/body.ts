@@ -98,6 +98,9 @@ export function parseMultipart(contentType: string, buf: Buffer): Promise<Parsed
     });
     bb.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
+      // A body cut off inside a file part fails on the part's own stream as well as on busboy;
+      // an 'error' event nobody listens to would end the process.
+      stream.on('error', (err: Error) => resolve({ kind: 'bad_multipart', reason: err.message }));
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         fields[name] = { kind: 'file', filename: info.filename ?? '', mimetype: info.mimeType, data: Buffer.concat(chunks) };

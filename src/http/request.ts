@@ -1,4 +1,5 @@
 // Small facts about a request that every surface needs.
+import { isIPv6 } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditSurface, RequestMeta } from '../core/audit.js';
 import type { Config } from '../config.js';
@@ -13,6 +14,38 @@ export function requestMeta(request: FastifyRequest, surface: AuditSurface): Req
 export function cookieSecure(request: FastifyRequest, config: Pick<Config, 'publicUrl'>): boolean {
   if (config.publicUrl?.startsWith('https://')) return true;
   return request.protocol === 'https';
+}
+
+/**
+ * The path of a request URL as the router matches it: without the query, percent-decoded (the
+ * router decodes `/v1/%75ser/me/` to the `me/` route, so the surface that owns the route must be
+ * the one that answers its 404, 405 and failures). A malformed escape leaves the path as sent.
+ */
+export function routedPath(url: string): string {
+  const q = url.indexOf('?');
+  const raw = q < 0 ? url : url.slice(0, q);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+const HOST = /^(?:\[([0-9A-Fa-f:.]+)\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?$/;
+
+/**
+ * Whether the host the request names (`Host`, or `X-Forwarded-Host` from a trusted proxy) is a
+ * host name, IPv4 address or bracketed IPv6 address with an optional port up to 65535, as
+ * RFC 9110 §7.2 requires (and Django's host check allowed). Absent (HTTP/1.0) counts as fine:
+ * nothing is built from it then. A malformed one is refused before anything is done (v1.md
+ * §0.11), so no view ever builds a URL from it.
+ */
+export function isValidHost(host: string): boolean {
+  if (host === '') return true;
+  const m = HOST.exec(host);
+  if (!m) return false;
+  if (m[1] !== undefined && !isIPv6(m[1])) return false;
+  return m[2] === undefined || Number(m[2]) <= 65535;
 }
 
 /** Base for absolute links: PUBLIC_URL, else the request's scheme and host. */

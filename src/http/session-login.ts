@@ -64,6 +64,9 @@ export async function startLogin(ctx: AppContext, request: FastifyRequest, reply
     ...(old ? slotsOf(old) : EMPTY_SLOTS),
     loginUser: user.number,
     loginExpires: now + LOGIN_SLOT_MICROS,
+    // A login settles any second step the session was waiting for (the admin's, mfa.md §4).
+    mfaToken: null,
+    mfaExpires: null,
   };
   const key = await ctx.sessions.rotate(old?.key ?? null, slots);
   sendSessionCookie(ctx, reply, key, slots, now);
@@ -81,5 +84,5 @@ export async function endLogin(ctx: AppContext, reply: FastifyReply, login: Logg
 }
 
 function slotsOf(s: SessionSlots): SessionSlots {
-  return { loginUser: s.loginUser, loginExpires: s.loginExpires, refreshJti: s.refreshJti, refreshExpires: s.refreshExpires };
+  return { loginUser: s.loginUser, loginExpires: s.loginExpires, refreshJti: s.refreshJti, refreshExpires: s.refreshExpires, mfaToken: s.mfaToken ?? null, mfaExpires: s.mfaExpires ?? null };
 }

@@ -8,6 +8,7 @@ import { passkeysMigration } from './migration-passkeys.js';
 import { m005_oidc } from './migration-oidc.js';
 import { migrationInfra } from './migration-infra.js';
 import { migrationChangeFeed } from './migration-change-feed.js';
+import { m008_session_mfa_step } from './migration-session-mfa-step.js';
 import { ServiceUnavailable } from '../errors.js';
 
 type Builder = (dialect: Dialect) => Migration;
@@ -192,6 +193,7 @@ const MIGRATIONS: Record<string, Builder> = {
   '006_events': m006_events,
   '007_infra': migrationInfra,
   '008_change_feed': migrationChangeFeed,
+  '009_session_mfa_step': m008_session_mfa_step,
 };
 
 class CodeMigrations implements MigrationProvider {

@@ -79,6 +79,8 @@ export interface BrowserSessionsTable {
   login_expires: number | null;
   refresh_jti: string | null; // refresh slot (v1)
   refresh_expires: number | null;
+  mfa_step: string | null; // the admin login's pending second step: its mfa_token, sealed under the cookie value
+  mfa_expires: number | null;
   expires: number; // the longest slot
   created: number;
 }

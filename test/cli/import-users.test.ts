@@ -38,7 +38,7 @@ function write(name: string, text: string): string {
 
 async function run(file: string, options: Partial<ImportOptions> = {}) {
   const issues: RowIssue[] = [];
-  const summary = await importUsers({ file, db: t.ctx.db, dialect: t.ctx.dialect, passwords: t.ctx.passwords, onIssue: (i) => issues.push(i), ...options });
+  const summary = await importUsers({ file, db: t.ctx.db, dialect: t.ctx.dialect, outbox: t.ctx.events.outbox, passwords: t.ctx.passwords, onIssue: (i) => issues.push(i), ...options });
   return { summary, issues };
 }
 

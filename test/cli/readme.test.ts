@@ -50,7 +50,7 @@ describe('README: import-users fields', () => {
     try {
       const file = path.join(dir, 'users.csv');
       fs.writeFileSync(file, csv);
-      const summary = await importUsers({ file, db: t.ctx.db, dialect: t.ctx.dialect, passwords: t.ctx.passwords });
+      const summary = await importUsers({ file, db: t.ctx.db, dialect: t.ctx.dialect, outbox: t.ctx.events.outbox, passwords: t.ctx.passwords });
       expect(summary).toMatchObject({ format: 'csv', records: 2, imported: 2, rejected: 0, skipped: 0, withoutPassword: 1 });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -92,7 +92,7 @@ describe('README: import-users fields', () => {
       const load = async (name: string, header: string, row: string): Promise<User> => {
         const file = path.join(dir, `${name}.csv`);
         fs.writeFileSync(file, `${header}\n${row}\n`);
-        const summary = await importUsers({ file, db: t.ctx.db, dialect: t.ctx.dialect, passwords: t.ctx.passwords });
+        const summary = await importUsers({ file, db: t.ctx.db, dialect: t.ctx.dialect, outbox: t.ctx.events.outbox, passwords: t.ctx.passwords });
         expect(summary.imported, `${name} imported`).toBe(1);
         return (await t.ctx.accounts.byEmail(`${name}@fields.example`))!;
       };

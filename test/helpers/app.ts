@@ -7,7 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { type BuildOptions, buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Core } from '../../src/core/core.js';
 import type { Audit, AuditEvent } from '../../src/core/audit.js';
@@ -57,24 +57,27 @@ async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void>
  * Starts an app. `env` takes settings by their public names (THROTTLE_ANON_RATE, ...), read
  * through the real config loader so tests exercise the same parsing as production.
  */
-export async function startApp(env: Record<string, string> = {}, configOverrides: Partial<Config> = {}): Promise<TestApp> {
+export async function startApp(env: Record<string, string> = {}, configOverrides: Partial<Config> = {}, seams: TestSeams = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-test-'));
   const pgDb = usingPostgres ? await freshPostgres() : null;
-  return launch(dataDir, pgDb, `ghtest:${randomBytes(6).toString('hex')}:`, env, configOverrides, true);
+  return launch(dataDir, pgDb, `ghtest:${randomBytes(6).toString('hex')}:`, env, configOverrides, true, seams);
 }
+
+/** Seams of the core for tests that need them (the events core's DNS answers and pacing). */
+export type TestSeams = Pick<BuildOptions, 'events'>;
 
 /**
  * A second instance of `first`: the same database, data directory, secret and Redis prefix, as
  * two processes behind one load balancer would be. Closing it leaves the first one's data.
  */
-export async function startSibling(first: TestApp, env: Record<string, string> = {}, configOverrides: Partial<Config> = {}): Promise<TestApp> {
+export async function startSibling(first: TestApp, env: Record<string, string> = {}, configOverrides: Partial<Config> = {}, seams: TestSeams = {}): Promise<TestApp> {
   const sqliteFile = path.join(first.dataDir, 'gatehouse.sqlite3');
   const shared = {
     ...first.env,
     DATABASE_URL: first.env.DATABASE_URL ?? `sqlite:${sqliteFile}`,
     ...env,
   };
-  return launch(first.dataDir, null, first.kvPrefix, shared, configOverrides, false);
+  return launch(first.dataDir, null, first.kvPrefix, shared, configOverrides, false, seams);
 }
 
 async function launch(
@@ -84,6 +87,7 @@ async function launch(
   env: Record<string, string>,
   configOverrides: Partial<Config>,
   ownsData: boolean,
+  seams: TestSeams,
 ): Promise<TestApp> {
   const fullEnv: Record<string, string> = {
     NODE_ENV: 'test',
@@ -97,7 +101,7 @@ async function launch(
     ...env,
   };
   const config = { ...loadConfig(fullEnv), argon2: FAST_ARGON2, ...configOverrides };
-  const { app, core } = await buildApp(config, { kvPrefix, processMetrics: false, forceCloseConnections: true });
+  const { app, core } = await buildApp(config, { kvPrefix, processMetrics: false, forceCloseConnections: true, ...seams });
   const ctx = core as TestCore;
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();

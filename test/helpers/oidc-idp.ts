@@ -43,6 +43,8 @@ export interface TestIdp {
   setDown(down: boolean): void;
   /** How many requests reached the provider for this path (query ignored), down or not. */
   requestCount(path: string): number;
+  /** Every token the token endpoint has handed out (access, ID and refresh tokens), to look for leaks. */
+  issuedTokens(): string[];
   /**
    * Opens `authorizationUrl` as a fresh browser would and follows the provider's redirects,
    * through its interaction pages, until the browser is sent to a URL starting with `stopAt`
@@ -85,6 +87,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<TestIdp> {
   const accounts = new Map<string, IdpAccount>();
   let down = false;
   const hits = new Map<string, number>();
+  const tokenAnswers: string[] = [];
 
   // The issuer names the port, so the server listens first and serves once the provider exists.
   const server = http.createServer();
@@ -134,6 +137,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<TestIdp> {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('down for maintenance');
       return;
     }
+    if (path === '/token') recordBody(res, (body) => tokenAnswers.push(body));
     if (path.startsWith('/interaction/')) {
       interact(provider, req, res).catch((err: Error) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -163,6 +167,15 @@ export async function startIdp(options: IdpOptions = {}): Promise<TestIdp> {
       down = value;
     },
     requestCount: (path) => hits.get(path) ?? 0,
+    issuedTokens: () =>
+      tokenAnswers.flatMap((body) => {
+        try {
+          const parsed = JSON.parse(body) as Record<string, unknown>;
+          return ['access_token', 'id_token', 'refresh_token'].map((k) => parsed[k]).filter((v): v is string => typeof v === 'string');
+        } catch {
+          return [];
+        }
+      }),
     authorize: (url, choice, stopAt) => browse(url, choice, stopAt),
     close: () =>
       new Promise<void>((resolve) => {
@@ -170,6 +183,26 @@ export async function startIdp(options: IdpOptions = {}): Promise<TestIdp> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** Hands what the server wrote as the response body to `done` once the response ends. */
+function recordBody(res: http.ServerResponse, done: (body: string) => void): void {
+  const chunks: Buffer[] = [];
+  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+  const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+  const keep = (chunk: unknown) => {
+    if (typeof chunk === 'string') chunks.push(Buffer.from(chunk));
+    else if (chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk));
+  };
+  res.write = ((chunk: unknown, ...rest: unknown[]) => {
+    keep(chunk);
+    return write(chunk, ...rest);
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (typeof chunk !== 'function') keep(chunk);
+    done(Buffer.concat(chunks).toString('utf8'));
+    return end(chunk, ...rest);
+  }) as typeof res.end;
 }
 
 function claimsOf(a: IdpAccount): Record<string, unknown> {

@@ -35,6 +35,7 @@ function logins(): V1Logins {
     accounts: t.ctx.accounts,
     revocation: t.ctx.revocation,
     metrics: t.ctx.metrics,
+    outbox: t.ctx.events.outbox,
     settings: { accessTtlSec: c.v1AccessTtlSec, refreshTtlSec: c.v1RefreshTtlSec, graceSec: c.v1RefreshGraceSec },
   });
 }

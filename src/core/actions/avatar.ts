@@ -1,7 +1,8 @@
 // Replacing or removing a user's avatar (v1.md §0.10), for every surface. The file is written
 // first under a name of its own, then the row is pointed at it by one compare-and-swap that also
 // moves `updated`, then the file it replaced is deleted: of two racing uploads each deletes
-// exactly the file it replaced, and no failure leaves the row naming a missing file.
+// exactly the file it replaced, and no failure leaves the row naming a missing file. The swap
+// and its user.updated event (events.md §1) commit together.
 import { nowMicros } from '../time.js';
 import type { ImageFormat } from '../media.js';
 import type { User } from '../accounts.js';
@@ -58,13 +59,17 @@ async function swap(d: ActionDeps, userNumber: number, next: string | null): Pro
     if (!current) return null;
     const previous = current.avatar;
     if (previous === next) return { user: current, previous };
-    const user = await d.db
-      .updateTable('users')
-      .set({ avatar: next, updated: nowMicros() })
-      .where('number', '=', userNumber)
-      .where((eb) => (previous === null ? eb('avatar', 'is', null) : eb('avatar', '=', previous)))
-      .returningAll()
-      .executeTakeFirst();
+    const user = await d.db.transaction().execute(async (trx) => {
+      const swapped = await trx
+        .updateTable('users')
+        .set({ avatar: next, updated: nowMicros() })
+        .where('number', '=', userNumber)
+        .where((eb) => (previous === null ? eb('avatar', 'is', null) : eb('avatar', '=', previous)))
+        .returningAll()
+        .executeTakeFirst();
+      if (swapped) await d.outbox.record(trx, { type: 'user.updated', user: swapped, changed: ['avatar'] });
+      return swapped;
+    });
     if (user) return { user, previous };
   }
   throw new Error('avatar update kept losing races');

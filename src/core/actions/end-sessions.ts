@@ -1,12 +1,17 @@
 // Ending sessions: "revoke all" (v1.md §0.8) and every surface's logout, each with its audit
 // entry. What a logout ends is the credential the request came with; the cookies that carried
-// it are the surface's business.
+// it are the surface's business. "Revoke all" and a session ended by its owner record
+// session.revoked in the transaction that ends them (events.md §1); the kv denylist and the
+// browser sessions follow once it committed.
 import type { User } from '../accounts.js';
 import { person } from '../accounts.js';
 import type { KeyHolder } from '../account-keys.js';
 import type { Session } from '../browser-sessions.js';
-import type { RevokeReason, Spare } from '../revocation.js';
+import type { Transaction } from 'kysely';
+import type { Database } from '../../store/schema.js';
+import { type Aftermath, type RevokeReason, type Spare, noAftermath } from '../revocation.js';
 import type { ActionContext, ActionDeps } from './deps.js';
+import type { SessionRevokeReason } from './user-events.js';
 
 type Person = Pick<User, 'id' | 'number' | 'email' | 'username'>;
 
@@ -14,13 +19,28 @@ export interface EndAllContext extends ActionContext {
   reason?: RevokeReason;
   spare?: Spare;
   /** The staff action that asked for it; absent: the caller records its own entry. */
-  event?: 'admin.user.revoke';
+  event?: 'admin.user.revoke' | 'admin.user.mfa_reset';
+  /** session.revoked's `reason`: `admin` when not given (the staff action); other callers say why (`mfa_enabled`, …). */
+  why?: SessionRevokeReason;
 }
 
 /** Every knox and account token, JWT of every surface, browser login and reset token of the user. */
 export async function endAllSessions(d: ActionDeps, user: Person, c: EndAllContext): Promise<void> {
-  await d.revocation.endAllSessions(user, c.reason ?? 'revoked', c.spare ?? {});
-  if (c.event) await d.audit.record({ event: c.event, meta: c.meta, actor: c.actor, user: person(user) });
+  const after = await d.db.transaction().execute((trx) => endAllSessionsIn(d, trx, user, c));
+  await d.revocation.finish(after);
+}
+
+/**
+ * `endAllSessions` inside a caller's transaction, for a change that must not commit without
+ * the sessions ending with it (turning on two-factor, the admin's reset); the caller passes the
+ * result to `finishEnding` once it committed.
+ */
+export async function endAllSessionsIn(d: ActionDeps, trx: Transaction<Database>, user: Person, c: EndAllContext): Promise<Aftermath> {
+  const ended = await d.revocation.endAllSessionsIn(trx, user, c.reason ?? 'revoked', c.spare ?? {});
+  if (c.event) await d.audit.record({ event: c.event, meta: c.meta, actor: c.actor, user: person(user) }, trx);
+  const row = await d.accounts.byNumber(user.number, trx);
+  if (row) await d.outbox.record(trx, { type: 'session.revoked', user: row, reason: c.why ?? 'admin' });
+  return ended;
 }
 
 /** v1 `logout-knox/`: the token used, only. */
@@ -74,16 +94,24 @@ export async function logoutUserAccount(d: ActionDeps, user: Person, access: { j
 
 /** v1 `sessions/<id>/` (§5.8): one of the caller's knox tokens or JWT logins, or null when it is not theirs. */
 export async function endOwnSession(d: ActionDeps, user: Person, id: string, live: { knoxIds: string[]; loginIds: string[] }, c: ActionContext): Promise<'knox' | 'jwt' | null> {
-  let kind: 'knox' | 'jwt';
-  if (live.knoxIds.includes(id)) {
-    kind = 'knox';
-    await d.knox.delete(id);
-  } else if (live.loginIds.includes(id)) {
-    kind = 'jwt';
-    await d.revocation.endLogin(id, 'revoked');
-  } else {
-    return null;
-  }
-  await d.audit.record({ event: 'sessions.revoke', meta: c.meta, actor: person(user), user: person(user), details: { kind, session: id } });
+  const kind = live.knoxIds.includes(id) ? 'knox' : live.loginIds.includes(id) ? 'jwt' : null;
+  if (kind === null) return null;
+  const ended = await d.db.transaction().execute(async (trx) => {
+    let now: boolean;
+    let after = noAftermath();
+    if (kind === 'knox') {
+      now = await d.knox.delete(id, trx);
+    } else {
+      const r = await d.revocation.endLoginIn(trx, id, 'revoked');
+      now = r.ended;
+      after = r.after;
+    }
+    await d.audit.record({ event: 'sessions.revoke', meta: c.meta, actor: person(user), user: person(user), details: { kind, session: id } }, trx);
+    // Ended meanwhile by another request: that one reported it.
+    const row = now ? await d.accounts.byNumber(user.number, trx) : undefined;
+    if (row) await d.outbox.record(trx, { type: 'session.revoked', user: row, reason: 'session' });
+    return after;
+  });
+  await d.revocation.finish(ended);
   return kind;
 }

@@ -10,6 +10,7 @@ import {
   type EndAllContext,
   type PresentedAccess,
   endAllSessions,
+  endAllSessionsIn,
   endOwnSession,
   logoutAccountKey,
   logoutBrowserSession,
@@ -23,6 +24,10 @@ import { type RegisterContext, type RegisterOutcome, type Registration, register
 import { requestUaReset, requestV1Reset } from './request-reset.js';
 import { type AccountChange, type UpdateContext, type UpdateOutcome, updateAccount } from './update-account.js';
 import { type VerifyOutcome, type VerifyPurpose, verifyEmail } from './verify-email.js';
+
+import type { Transaction } from 'kysely';
+import type { Database } from '../../store/schema.js';
+import type { Aftermath } from '../revocation.js';
 
 type Person = Pick<User, 'id' | 'number' | 'email' | 'username'>;
 
@@ -75,6 +80,16 @@ export class AccountActions {
 
   endAllSessions(user: Person, c: EndAllContext): Promise<void> {
     return endAllSessions(this.d, user, c);
+  }
+
+  /** `endAllSessions` inside the caller's transaction; `finishEnding` after it committed. */
+  endAllSessionsIn(trx: Transaction<Database>, user: Person, c: EndAllContext): Promise<Aftermath> {
+    return endAllSessionsIn(this.d, trx, user, c);
+  }
+
+  /** The denylist, browser sessions and files of ended sessions, once their transaction committed. */
+  finishEnding(after: Aftermath): Promise<void> {
+    return this.d.revocation.finish(after);
   }
 
   endOwnSession(user: Person, id: string, live: { knoxIds: string[]; loginIds: string[] }, c: ActionContext): Promise<'knox' | 'jwt' | null> {

@@ -3,14 +3,16 @@
 // else ends is each caller's spec: v1 spares the credential of the request, the admin spares
 // nothing, api-user ends nothing (api-user.md §3.4). A reset is one transaction: the token is
 // consumed, the password set, the streak cleared; the address counts as proven only when it is
-// still the one the mail went to.
+// still the one the mail went to. Either records user.password_changed (`via`), and
+// session.revoked when sessions end, in its own transaction (events.md §1).
 import type { User } from '../accounts.js';
 import { ciKey, person } from '../accounts.js';
 import type { EmailTokenPurpose } from '../email-tokens.js';
-import type { Spare } from '../revocation.js';
+import type { Aftermath, Spare } from '../revocation.js';
 import { nowMicros } from '../time.js';
 import type { ActionContext, ActionDeps } from './deps.js';
-import { updateAccount, voidMailedTokens } from './update-account.js';
+import { applyChange, voidMailedTokens } from './update-account.js';
+import { lockUser, recordChange } from './user-events.js';
 
 export interface PasswordChangeContext extends ActionContext {
   /** `others`: every session but the one in `spare`; `all`: none spared; `none`: sessions stay. */
@@ -22,11 +24,14 @@ export interface PasswordChangeContext extends ActionContext {
 }
 
 export async function changePassword(d: ActionDeps, user: User, password: string, c: PasswordChangeContext): Promise<User> {
-  const r = await updateAccount(d, user, { password }, { meta: c.meta, actor: c.actor, audit: 'admin' });
+  const byStaff = c.event === 'admin.user.password';
+  const r = await applyChange(d, user, { password }, { meta: c.meta, actor: c.actor, audit: 'admin' }, {
+    passwordVia: byStaff ? 'admin' : 'change',
+    auditEvent: c.event,
+    endSessions: c.endSessions === 'none' ? undefined : { reason: byStaff ? 'password_set' : 'password_change', spare: c.endSessions === 'others' ? (c.spare ?? {}) : {} },
+  });
   // A password alone never conflicts; the row can only have vanished, which update reports by throwing.
   if (!r.ok) throw new Error(`password change reported a ${r.conflict} conflict`);
-  await d.audit.record({ event: c.event, meta: c.meta, actor: c.actor ?? person(user), user: person(user) });
-  if (c.endSessions !== 'none') await d.revocation.endAllSessions(r.user, 'revoked', c.endSessions === 'others' ? (c.spare ?? {}) : {});
   if (c.notify) d.mail.passwordChanged(r.user);
   return r.user;
 }
@@ -51,28 +56,33 @@ class TokenGone extends Error {}
 
 export async function completeReset(d: ActionDeps, token: string, purpose: ResetPurpose, password: string, c: ActionContext): Promise<ResetOutcome> {
   const hash = await d.passwords.hash(password);
-  let user: User;
+  let done: { user: User; after: Aftermath };
   try {
-    user = await d.db.transaction().execute(async (trx) => {
+    done = await d.db.transaction().execute(async (trx) => {
       // The consumption is the claim: of two submissions of one token exactly one gets past it.
       const row = await d.emailTokens.consume(token, purpose, trx);
       if (!row) throw new TokenGone();
-      const owner = await d.accounts.byNumber(row.user_number, trx);
+      const owner = await lockUser(trx, row.user_number);
       if (!owner || owner.email_ci === null || owner.email_ci !== ciKey(row.email)) throw new TokenGone();
       const now = nowMicros();
-      await trx
+      const user = await trx
         .updateTable('users')
         .set({ password: hash, updated: now, email_verified: 1, failed_logins: 0, last_failure_at: null, locked_until: null })
         .where('number', '=', owner.number)
-        .execute();
+        .returningAll()
+        .executeTakeFirstOrThrow();
       await voidMailedTokens(trx, owner.number, now);
       await d.audit.record({ event: 'password.reset.complete', meta: c.meta, user: person(owner) }, trx);
-      return { ...owner, password: hash, updated: now, email_verified: 1, failed_logins: 0, last_failure_at: null, locked_until: null };
+      await recordChange(d, trx, owner, user);
+      await d.outbox.record(trx, { type: 'user.password_changed', user, via: 'reset' });
+      const after = await d.revocation.endAllSessionsIn(trx, user, 'revoked');
+      await d.outbox.record(trx, { type: 'session.revoked', user, reason: 'password_reset' });
+      return { user, after };
     });
   } catch (err) {
     if (err instanceof TokenGone) return { ok: false, reason: 'invalid_token' };
     throw err;
   }
-  await d.revocation.endAllSessions(user, 'revoked');
-  return { ok: true, user };
+  await d.revocation.finish(done.after);
+  return { ok: true, user: done.user };
 }

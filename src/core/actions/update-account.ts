@@ -1,13 +1,21 @@
 // Changing a user's own fields, for every surface and the admin: one transaction for the row,
-// and the rules that follow from a change, written once:
+// the events it reports and the sessions it ends, and the rules that follow from a change,
+// written once:
 // - a new address (not a change of letter case only) is unverified unless the change itself says
 //   otherwise (the admin's checkbox), voids every reset and verification token mailed to the old
 //   one (v1.md §0.15), and is announced to the old address;
 // - a new password is hashed before the transaction, voids those tokens too, and is audited;
-// - deactivation ends every session and token of the user (§0.8).
+// - deactivation ends every session and token of the user (§0.8);
+// - the events (events.md §1): user.updated with the names of the fields that really changed,
+//   user.email_verified when the address became verified, user.password_changed, and
+//   session.revoked when sessions ended, all in the change's transaction. What lives outside
+//   the database (the kv denylist, browser sessions in Redis) follows once it committed.
 import type { Conflict, User, UserPatch } from '../accounts.js';
 import { ciKey, person } from '../accounts.js';
+import type { AuditEventName } from '../audit.js';
+import { type Aftermath, type Spare, noAftermath } from '../revocation.js';
 import type { ActionContext, ActionDeps, Db } from './deps.js';
+import { type SessionRevokeReason, lockUser, recordChange } from './user-events.js';
 
 export interface AccountChange extends Omit<UserPatch, 'avatar'> {
   /** A new plain password. */
@@ -21,6 +29,13 @@ export interface UpdateContext extends ActionContext {
    * every changed field at once.
    */
   audit: 'self' | 'admin';
+}
+
+/** What the password actions add to a change (password.ts): their audit entry, `via`, and the sessions they end. */
+export interface ChangeExtras {
+  passwordVia?: 'change' | 'admin';
+  auditEvent?: AuditEventName;
+  endSessions?: { reason: SessionRevokeReason; spare: Spare };
 }
 
 export type UpdateOutcome = { ok: true; user: User; emailChanged: boolean; passwordChanged: boolean } | { ok: false; conflict: Conflict };
@@ -44,7 +59,12 @@ export async function voidMailedTokens(db: Db, userNumber: number, now: number):
     .execute();
 }
 
-export async function updateAccount(d: ActionDeps, user: User, change: AccountChange, c: UpdateContext): Promise<UpdateOutcome> {
+export function updateAccount(d: ActionDeps, user: User, change: AccountChange, c: UpdateContext): Promise<UpdateOutcome> {
+  return applyChange(d, user, change, c, {});
+}
+
+/** The one body of every account change (updateAccount, changePassword). */
+export async function applyChange(d: ActionDeps, user: User, change: AccountChange, c: UpdateContext, extras: ChangeExtras): Promise<UpdateOutcome> {
   const { password, ...fields } = change;
   const patch: UserPatch = { ...fields };
   const emailChanged = fields.email !== undefined && ciKey(fields.email) !== user.email_ci;
@@ -52,9 +72,11 @@ export async function updateAccount(d: ActionDeps, user: User, change: AccountCh
   const hash = password === undefined ? undefined : await d.passwords.hash(password);
   if (Object.keys(patch).length === 0 && hash === undefined) return { ok: true, user, emailChanged: false, passwordChanged: false };
 
-  let saved: User;
+  let saved: { row: User; after: Aftermath; deactivated: boolean };
   try {
     saved = await d.db.transaction().execute(async (trx) => {
+      const before = await lockUser(trx, user.number);
+      if (!before) throw new Error('user vanished during update');
       const r = await d.accounts.update(user.number, patch, trx);
       if (!r.ok) throw new Taken(r.conflict);
       let row = r.user;
@@ -63,18 +85,29 @@ export async function updateAccount(d: ActionDeps, user: User, change: AccountCh
         row = { ...row, password: hash };
       }
       if (emailChanged || hash !== undefined) await voidMailedTokens(trx, user.number, row.updated);
+      const who = c.actor ?? person(row);
       if (c.audit === 'self') {
-        const who = c.actor ?? person(row);
         if (emailChanged) await d.audit.record({ event: 'user.email_change', meta: c.meta, actor: who, user: person(row), details: { old: user.email, new: row.email } }, trx);
         if (hash !== undefined) await d.audit.record({ event: 'password.change', meta: c.meta, actor: who, user: person(row) }, trx);
       }
-      return row;
+      if (extras.auditEvent) await d.audit.record({ event: extras.auditEvent, meta: c.meta, actor: who, user: person(row) }, trx);
+      await recordChange(d, trx, before, row);
+      if (hash !== undefined) await d.outbox.record(trx, { type: 'user.password_changed', user: row, via: extras.passwordVia ?? 'change' });
+      // Deactivation ends everything, whatever else the change spares.
+      const deactivated = before.is_active === 1 && row.is_active !== 1;
+      const ending = deactivated ? { reason: 'deactivated' as const, spare: {} } : extras.endSessions;
+      let after = noAftermath();
+      if (ending) {
+        after = await d.revocation.endAllSessionsIn(trx, row, 'revoked', ending.spare);
+        await d.outbox.record(trx, { type: 'session.revoked', user: row, reason: ending.reason });
+      }
+      return { row, after, deactivated };
     });
   } catch (err) {
     if (err instanceof Taken) return { ok: false, conflict: err.conflict };
     throw err;
   }
-  if (emailChanged && user.email) d.mail.emailChanged(saved, user.email);
-  if (user.is_active === 1 && saved.is_active !== 1) await d.revocation.endAllSessions(saved, 'revoked');
-  return { ok: true, user: saved, emailChanged, passwordChanged: hash !== undefined };
+  await d.revocation.finish(saved.after);
+  if (emailChanged && user.email) d.mail.emailChanged(saved.row, user.email);
+  return { ok: true, user: saved.row, emailChanged, passwordChanged: hash !== undefined };
 }

@@ -7,7 +7,10 @@ import type { AdminDeps } from './deps.js';
 import { AdminProfileActions } from './profile-actions.js';
 import { AdminQueries, isUuid } from './queries.js';
 import { type Stats, loadStats } from './stats.js';
+import { type MfaSummary, mfaSummaries, mfaSummary } from './two-factor.js';
 import { AdminUserActions } from './user-actions.js';
+
+export type { MfaSummary } from './two-factor.js';
 
 export class AdminCore {
   readonly users: AdminUserActions;
@@ -30,6 +33,24 @@ export class AdminCore {
 
   stats(): Promise<Stats> {
     return loadStats(this.d);
+  }
+
+  /**
+   * ADMIN_REQUIRE_MFA (mfa.md §4): whether this staff user is refused the admin (UI and API)
+   * for want of a second factor. Always false when the policy is off.
+   */
+  async refusedByMfaPolicy(user: Pick<User, 'number'>): Promise<boolean> {
+    return this.d.requireMfa && !(await this.d.hasSecondFactor(user.number));
+  }
+
+  /** The two-factor state the user object shows (mfa.md §4). */
+  mfaOf(userNumber: number): Promise<MfaSummary> {
+    return mfaSummary(this.d, userNumber);
+  }
+
+  /** The same for a page of users, by number, in three queries. */
+  mfaOfMany(userNumbers: readonly number[]): Promise<Map<number, MfaSummary>> {
+    return mfaSummaries(this.d, userNumbers);
   }
 
   /** The user named by a path's `<id>`; a malformed id is simply not found (admin.md §2.2). */

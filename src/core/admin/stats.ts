@@ -19,6 +19,8 @@ export interface Stats {
   collector_profiles: number;
   knox_tokens: number;
   jwt_logins: number;
+  /** Accounts with TOTP on (mfa.md §4). */
+  mfa_users: number;
 }
 
 const DAY = 86_400 * MICROS_PER_SECOND;
@@ -64,6 +66,7 @@ export async function loadStats(ctx: Pick<AdminDeps, 'db' | 'lockout'>): Promise
     .where('ended_at', 'is', null)
     .where('refresh_exp', '>', nowSeconds())
     .executeTakeFirstOrThrow();
+  const mfa = await ctx.db.selectFrom('mfa_totp').select(sql<number>`count(*)`.as('n')).where('enabled_at', 'is not', null).executeTakeFirstOrThrow();
   return {
     users: Number(users.users),
     active_users: Number(users.active_users),
@@ -79,5 +82,6 @@ export async function loadStats(ctx: Pick<AdminDeps, 'db' | 'lockout'>): Promise
     collector_profiles: Number(profiles.collector_profiles),
     knox_tokens: Number(knox.n),
     jwt_logins: Number(logins.n),
+    mfa_users: Number(mfa.n),
   };
 }

@@ -8,6 +8,7 @@ import { type Actor, type Changes, FORBIDDEN, GONE, type AdminOutcome, guard, in
 import { MESSAGES, countsAsSuperuser, isStaff, isSuperuser, mayTouch } from './permissions.js';
 import { SerialLock } from './serial-lock.js';
 import { type FormErrors, orderErrors } from '../django-forms.js';
+import { resetTwoFactor } from './two-factor.js';
 import { EDIT_KEYS, EDIT_MESSAGES, type FlagKey, type TextKey, type UserEdit, checkEdit } from './user-edit.js';
 
 export type ResetMailOutcome = { status: 'sent' } | { status: 'no_email' } | { status: 'limited'; retryAfterSec: number };
@@ -77,6 +78,11 @@ export class AdminUserActions {
     if (!mayTouch(actor.user, target)) return FORBIDDEN;
     await this.ctx.actions.endAllSessions(target, { meta: actor.meta, actor: person(actor.user), event: 'admin.user.revoke' });
     return { ok: true };
+  }
+
+  /** mfa.md §4: TOTP, recovery codes and passkeys removed, every session ended, the user mailed. */
+  resetTwoFactor(actor: Actor, target: User): Promise<AdminOutcome> {
+    return resetTwoFactor(this.ctx, actor, target);
   }
 
   /** The v1 reset mail (v1.md §5.4), at most one a minute per account; superuser-only on a superuser (admin.md §1). */

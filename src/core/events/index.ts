@@ -155,6 +155,16 @@ export class Events {
   }
 }
 
+/**
+ * An outbox for a process that records events but does not deliver them (the command line:
+ * createsuperuser, import-users): the running service's worker and publisher pick the rows up.
+ * Its settings must be the service's, so the broker is owed what the service would owe it.
+ */
+export function commandLineOutbox(dialect: Dialect, config: Pick<EventsConfig, 'amqpUrl'>): Outbox {
+  return new Outbox({ dialect, amqp: { enabled: config.amqpUrl !== null, legacyQueue: false } });
+}
+
+export { Outbox };
 export { AddressGuard, ADDRESS_NOT_ALLOWED, type Resolver } from './address-guard.js';
 export type { BrokerState, BrokerStatus } from './amqp.js';
 export type { ActedBy, CreateResult, DeliveriesResult, EndpointObject, Page, UpdateResult } from './endpoints.js';

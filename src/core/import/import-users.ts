@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Dialect } from '../../store/db.js';
 import type { Database } from '../../store/schema.js';
 import { Audit } from '../audit.js';
+import type { Outbox } from '../events/outbox.js';
 import { DEFAULT_ARGON2, PasswordHasher } from '../passwords.js';
 import { nowMicros } from '../time.js';
 import { readCsv } from './csv.js';
@@ -26,6 +27,8 @@ export interface ImportOptions {
   file: string;
   db: Kysely<Database>;
   dialect: Dialect;
+  /** Each batch records user.created / user.updated in its transaction (events.md §1). */
+  outbox: Pick<Outbox, 'recordMany'>;
   /** Validate and plan against the database, write nothing. */
   dryRun?: boolean;
   /** Overwrite the fields of an existing account (matched by email, else username). */
@@ -106,7 +109,7 @@ class ImportRun {
   ) {
     this.validator = new RowValidator(o.passwords ?? new PasswordHasher(DEFAULT_ARGON2), nowMicros());
     this.keys = new FileKeys(format === 'django-json' ? 'element' : 'line');
-    this.writer = new BatchWriter(o.db, o.dialect);
+    this.writer = new BatchWriter(o.db, o.dialect, o.outbox);
   }
 
   async readAll(): Promise<void> {

@@ -4,10 +4,17 @@
 // keys, plan, update, insert. The SQL is the same on both databases; the unique indexes on
 // email_ci and username_ci stay the final judge, so a registration racing the import skips a
 // row instead of failing the batch.
+//
+// Each batch records its events in its own transaction (events.md §1): user.created for every
+// account inserted (surface `import`), user.updated with the fields an update really changed
+// (and user.email_verified when it verified an address).
 import { randomUUID } from 'node:crypto';
-import { type Insertable, type Kysely, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import { type Dialect, uniqueViolation } from '../../store/db.js';
 import type { Database, UsersTable } from '../../store/schema.js';
+import { changeEvents } from '../actions/user-events.js';
+import type { EventInput } from '../events/model.js';
+import type { Outbox } from '../events/outbox.js';
 import { nowMicros } from '../time.js';
 import { type BatchPlan, type ExistingAccount, planBatch } from './plan.js';
 import type { ImportRow } from './types.js';
@@ -27,6 +34,17 @@ export interface BatchOutcome {
   skipped: { row: ImportRow; reason: string }[];
 }
 
+type UserRow = Selectable<UsersTable>;
+
+/** A batch's outcome and the events its transaction records. */
+interface Written {
+  outcome: BatchOutcome;
+  events: EventInput[];
+}
+
+/** The surface user.created names for an imported account. */
+export const IMPORT_SURFACE = 'import';
+
 export class BatchWriter {
   /**
    * Set when the last batch met existing accounts (a second run, an overlapping export): the
@@ -36,7 +54,7 @@ export class BatchWriter {
    */
   private expectExisting = false;
 
-  constructor(private readonly db: Kysely<Database>, private readonly dialect: Dialect) {}
+  constructor(private readonly db: Kysely<Database>, private readonly dialect: Dialect, private readonly outbox: Pick<Outbox, 'recordMany'>) {}
 
   /** What the batch would do; reads only. */
   async dryRun(rows: readonly ImportRow[], update: boolean): Promise<BatchOutcome> {
@@ -55,7 +73,11 @@ export class BatchWriter {
       try {
         const lookFirst = update || this.expectExisting;
         const inOrder = attempt > 1;
-        const outcome = await this.inTransaction((trx) => (lookFirst ? planAndWrite(trx, rows, update, inOrder) : insertFirst(trx, rows)));
+        const outcome = await this.inTransaction(async (trx) => {
+          const w = lookFirst ? await planAndWrite(trx, rows, update, inOrder) : await insertFirst(trx, rows);
+          await this.outbox.recordMany(trx, w.events);
+          return w.outcome;
+        });
         this.expectExisting = outcome.skipped.length > 0;
         return outcome;
       } catch (err) {
@@ -88,30 +110,60 @@ export class BatchWriter {
  * INSERT: the unique indexes skip what exists, and only skipped rows are looked up, for their
  * reason. A first import so costs one statement per 1000 rows, not three.
  */
-async function insertFirst(db: Kysely<Database>, rows: readonly ImportRow[]): Promise<BatchOutcome> {
-  const lost = await insertRows(db, rows, nowMicros());
-  if (!lost.size) return { inserted: [...rows], updated: [], skipped: [] };
+async function insertFirst(db: Kysely<Database>, rows: readonly ImportRow[]): Promise<Written> {
+  const { lost, created } = await insertRows(db, rows, nowMicros());
+  const events = created.map(createdEvent);
+  if (!lost.size) return { outcome: { inserted: [...rows], updated: [], skipped: [] }, events };
   const lostRows = rows.filter((r) => lost.has(r));
   const plan = planBatch(lostRows, await lookup(db, lostRows), false);
   return {
-    inserted: rows.filter((r) => !lost.has(r)),
-    updated: [],
-    // A row skipped by the index whose holder is gone again lost a race with a delete.
-    skipped: [...plan.skips, ...plan.inserts.map((row) => ({ row, reason: 'email or username was taken while importing' }))],
+    outcome: {
+      inserted: rows.filter((r) => !lost.has(r)),
+      updated: [],
+      // A row skipped by the index whose holder is gone again lost a race with a delete.
+      skipped: [...plan.skips, ...plan.inserts.map((row) => ({ row, reason: 'email or username was taken while importing' }))],
+    },
+    events,
   };
 }
 
-async function planAndWrite(db: Kysely<Database>, rows: readonly ImportRow[], update: boolean, inOrder: boolean): Promise<BatchOutcome> {
+async function planAndWrite(db: Kysely<Database>, rows: readonly ImportRow[], update: boolean, inOrder: boolean): Promise<Written> {
   const plan: BatchPlan = planBatch(rows, await lookup(db, rows), update);
   const now = nowMicros();
+  const numbers = [...new Set(plan.updates.map((u) => u.number))];
+  const before = await usersByNumber(db, numbers);
   await (inOrder ? updateInOrder : updateAccounts)(db, plan.updates, now);
+  const after = await usersByNumber(db, numbers);
+  const events: EventInput[] = [];
+  for (const n of numbers) {
+    const was = before.get(n);
+    const is = after.get(n);
+    if (was && is) events.push(...changeEvents(was, is));
+  }
   // The plan saw every key this transaction can see; a loss here is a concurrent registration.
-  const lost = await insertRows(db, plan.inserts, now);
+  const { lost, created } = await insertRows(db, plan.inserts, now);
+  events.push(...created.map(createdEvent));
   return {
-    inserted: lost.size ? plan.inserts.filter((r) => !lost.has(r)) : plan.inserts,
-    updated: plan.updates.map((u) => u.row),
-    skipped: [...plan.skips, ...[...lost].map((row) => ({ row, reason: 'email or username was taken while importing' }))],
+    outcome: {
+      inserted: lost.size ? plan.inserts.filter((r) => !lost.has(r)) : plan.inserts,
+      updated: plan.updates.map((u) => u.row),
+      skipped: [...plan.skips, ...[...lost].map((row) => ({ row, reason: 'email or username was taken while importing' }))],
+    },
+    events,
   };
+}
+
+function createdEvent(user: UserRow): EventInput {
+  return { type: 'user.created', user, surface: IMPORT_SURFACE };
+}
+
+/** Full rows of the accounts an update touches, before and after it (for user.updated). */
+async function usersByNumber(db: Kysely<Database>, numbers: readonly number[]): Promise<Map<number, UserRow>> {
+  const out = new Map<number, UserRow>();
+  for (let i = 0; i < numbers.length; i += KEYS_PER_LOOKUP) {
+    for (const row of await db.selectFrom('users').selectAll().where('number', 'in', numbers.slice(i, i + KEYS_PER_LOOKUP)).execute()) out.set(row.number, row);
+  }
+  return out;
 }
 
 /** The accounts that hold any email or username of the rows. */
@@ -131,20 +183,23 @@ async function lookup(db: Kysely<Database>, rows: readonly ImportRow[]): Promise
   return [...found.values()];
 }
 
-/** Inserts in file order (so `number` follows it); returns the rows the database skipped. */
-async function insertRows(db: Kysely<Database>, rows: readonly ImportRow[], now: number): Promise<Set<ImportRow>> {
+/** Inserts in file order (so `number` follows it); returns the rows the database skipped and the accounts it created. */
+async function insertRows(db: Kysely<Database>, rows: readonly ImportRow[], now: number): Promise<{ lost: Set<ImportRow>; created: UserRow[] }> {
   const lost = new Set<ImportRow>();
+  const created: UserRow[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
     const values = chunk.map((row) => newAccount(row, now));
-    const inserted = await db.insertInto('users').values(values).onConflict((oc) => oc.doNothing()).returning('id').execute();
+    const inserted = await db.insertInto('users').values(values).onConflict((oc) => oc.doNothing()).returningAll().execute();
+    // In file order, whatever order RETURNING gives them in.
+    created.push(...inserted.sort((a, b) => a.number - b.number));
     if (inserted.length === chunk.length) continue;
     const ids = new Set(inserted.map((r) => r.id));
     for (let k = 0; k < chunk.length; k++) {
       if (!ids.has(values[k].id)) lost.add(chunk[k]);
     }
   }
-  return lost;
+  return { lost, created };
 }
 
 function newAccount(row: ImportRow, now: number): Insertable<UsersTable> & { id: string } {

@@ -15,12 +15,12 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { person, type User } from '../accounts.js';
 import { Audit, type RequestMeta } from '../audit.js';
-import { type FailureOutcome, Lockout } from '../lockout.js';
+import type { FailureOutcome } from '../lockout.js';
 import { sha256Hex } from '../secrets.js';
 import { MICROS_PER_MINUTE, isoMicros, nowMicros } from '../time.js';
 import type { CodeMethod, FactorCodes } from './factor.js';
 import type { MfaNotices } from './notices.js';
-import type { MfaDeps, Within } from './types.js';
+import type { MfaDeps } from './types.js';
 
 /** The login that asked for the second step; its credential is issued after `complete` succeeds. */
 export type ChallengeKind = 'knox' | 'jwt' | 'admin';
@@ -53,10 +53,18 @@ export type SecondStepOutcome =
   | { ok: false; reason: 'invalid_token' | 'wrong_code' | 'inactive' }
   | { ok: false; reason: 'locked'; lockedNow: boolean };
 
+/** What a completed step's `within` learns: the login it completes and how the code proved it. */
+export interface CompletedStep {
+  /** The account the step logs in (for an event's snapshot). */
+  user: User;
+  kind: ChallengeKind;
+  method: CodeMethod;
+}
+
 export interface CompleteOptions {
   /** The kinds of login this caller completes; a token of another kind is an unknown token. */
   accept: readonly ChallengeKind[];
-  within?: Within;
+  within?: (trx: Transaction<Database>, step: CompletedStep) => Promise<void>;
 }
 
 type Settled =
@@ -191,7 +199,7 @@ export class MfaChallenges {
   }
 
   /** Inside the transaction: claim the step, check and spend the code, settle the lockout slot, audit. */
-  private async settle(trx: Transaction<Database>, digest: string, user: User, code: string, meta: RequestMeta, within?: Within): Promise<Settled> {
+  private async settle(trx: Transaction<Database>, digest: string, user: User, code: string, meta: RequestMeta, within?: CompleteOptions['within']): Promise<Settled> {
     const now = this.clock();
     // The claim: of parallel requests for one step, one holds it until it commits or rolls back.
     const claimed = await trx
@@ -211,7 +219,7 @@ export class MfaChallenges {
     const spent = await this.factor.spend(trx, user.number, code, now, claimed.created);
     if (!spent.ok && spent.reason === 'not_enabled') return { status: 'invalid_token' };
     // The streak and the audit entries commit with the claim and the spent code, or not at all.
-    const lockout = new Lockout(trx, this.d.lockout.policy);
+    const lockout = this.d.lockout.within(trx);
     const audit = new Audit(trx);
     if (!spent.ok) {
       // The step survives a wrong code until its fifth: the claim is undone and the miss counted.
@@ -231,7 +239,7 @@ export class MfaChallenges {
     await audit.record({ event: 'login.success', meta, user: person(user), details: { method: loginMethod(kind), mfa: spent.method } });
     const context = claimed.context === null ? null : (JSON.parse(claimed.context) as ChallengeContext);
     if (spent.method !== 'recovery_code') {
-      await within?.(trx);
+      await within?.(trx, { user, kind, method: spent.method });
       return { status: 'ok', kind, context, method: spent.method, at: now };
     }
     const row = await trx
@@ -242,7 +250,7 @@ export class MfaChallenges {
       .executeTakeFirstOrThrow();
     const left = Number(row.n);
     await audit.record({ event: 'mfa.recovery_code_used', meta, user: person(user), details: { left, method: loginMethod(kind) } });
-    await within?.(trx);
+    await within?.(trx, { user, kind, method: spent.method });
     return { status: 'ok', kind, context, method: spent.method, left, at: now };
   }
 

@@ -33,6 +33,11 @@ export type RecoveryCodesOutcome = { ok: true; recoveryCodes: string[] } | { ok:
 
 export type ResetOutcome = { ok: true; totpWasOn: boolean };
 
+/** The admin reset's `within` also learns whether TOTP was on (an event is recorded only for a change that happened). */
+export interface ResetOptions extends Omit<AdminOptions, 'within'> {
+  within?: (trx: Transaction<Database>, reset: ResetOutcome) => Promise<void>;
+}
+
 /** Carries a refusal out of a transaction, so that a refused operation leaves nothing behind. */
 class Refused<T> {
   constructor(readonly outcome: T) {}
@@ -191,12 +196,13 @@ export class MfaEnrolment {
    * codes are deleted, whether TOTP was on or not. Permissions, passkeys and the end of every
    * session belong to the caller (`within` for what lives in the database).
    */
-  async adminReset(user: MfaUser, options: AdminOptions): Promise<ResetOutcome> {
+  async adminReset(user: MfaUser, options: ResetOptions): Promise<ResetOutcome> {
     const outcome = await this.transaction<ResetOutcome>(async (trx) => {
       const totpWasOn = await this.removeFactor(trx, user.number);
       await new Audit(trx).record({ event: 'admin.user.mfa_reset', meta: options.meta, actor: options.actor, user: person(user), details: { totp: totpWasOn } });
-      await options.within?.(trx);
-      return { ok: true, totpWasOn };
+      const reset: ResetOutcome = { ok: true, totpWasOn };
+      await options.within?.(trx, reset);
+      return reset;
     });
     this.count('admin_reset');
     this.notices.disabled(user, true);

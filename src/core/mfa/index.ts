@@ -12,9 +12,9 @@ import { MfaNotices } from './notices.js';
 import type { MfaDeps } from './types.js';
 
 export { MFA_METHODS, CHALLENGE_TTL_MICROS, MAX_WRONG_CODES } from './challenge.js';
-export type { ChallengeContext, ChallengeKind, CompleteOptions, IssuedChallenge, PasswordStepOutcome, SecondStepOutcome } from './challenge.js';
+export type { ChallengeContext, ChallengeKind, CompletedStep, CompleteOptions, IssuedChallenge, PasswordStepOutcome, SecondStepOutcome } from './challenge.js';
 export { PENDING_TTL_MICROS } from './enrolment.js';
-export type { ConfirmOutcome, DisableOutcome, MfaStatus, RecoveryCodesOutcome, ResetOutcome, StartOutcome } from './enrolment.js';
+export type { ConfirmOutcome, DisableOutcome, MfaStatus, RecoveryCodesOutcome, ResetOptions, ResetOutcome, StartOutcome } from './enrolment.js';
 export type { CodeMethod } from './factor.js';
 export { MFA_SUBJECTS } from './notices.js';
 export type { AdminOptions, MfaDeps, MfaUser, OperationOptions, Within } from './types.js';

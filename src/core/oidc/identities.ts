@@ -82,6 +82,12 @@ export class Identities {
     }
   }
 
+  /** Whether the user has any linked identity; `db`: the transaction to read in. */
+  async has(userNumber: number, db: Db = this.d.db): Promise<boolean> {
+    const row = await db.selectFrom('oauth_identities').select('id').where('user_number', '=', userNumber).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** A sign-in through the identity: when, and the address the provider gives now. */
   async touch(id: string, email: string | null): Promise<void> {
     await this.d.db.updateTable('oauth_identities').set({ last_used: nowMicros(), email }).where('id', '=', id).execute();

@@ -21,6 +21,7 @@ export type { AdminIdentityView, HasPasskey, IdentityView, UnlinkResult } from '
 export { OidcProviders } from './providers.js';
 export type { ProviderLookup, ProviderProblem, ProviderSummary } from './providers.js';
 export type { LoginKind } from './flows.js';
+export type { NewUserHook } from './matching.js';
 
 export interface OidcDeps {
   config: Pick<Config, 'oidcProviders' | 'oauthRedirectOrigins' | 'oidcAllowHttp'>;

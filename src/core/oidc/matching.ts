@@ -7,7 +7,7 @@
 // 4. otherwise a new user, without username or usable password.
 // Every write that can race (the identity's pair, a new user's email) is decided by a unique
 // index; a lost race starts the rules again, which then find what the winner wrote.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import type { Accounts, User } from '../accounts.js';
 import { person } from '../accounts.js';
@@ -29,7 +29,12 @@ export interface MatchInput {
   /** The user who asked to link (§2.3), or null for a sign-in. */
   linkUser: number | null;
   meta: RequestMeta;
+  /** Runs in the transaction that creates a new user (rule 4), after its audit entry: e.g. `user.created`. */
+  onNewUser?: NewUserHook;
 }
+
+/** The caller's writes in the new user's transaction; it must use `trx` only. */
+export type NewUserHook = (trx: Transaction<Database>, user: User) => Promise<void>;
 
 export interface MatchingDeps {
   db: Kysely<Database>;
@@ -105,13 +110,14 @@ export class AccountMatcher {
         if (!created.ok) throw new LostRace();
         const linked = await this.d.identities.insert(created.user.number, provider.id, claims.sub, claims.email, trx);
         if (!linked.ok) throw new LostRace();
+        await this.d.audit.record({ event: 'user.register', meta: input.meta, user: person(created.user), details: { method: 'oauth', provider: provider.id } }, trx);
+        await input.onNewUser?.(trx, created.user);
         return created.user;
       });
     } catch (err) {
       if (err instanceof LostRace) return 'retry';
       throw err;
     }
-    await this.d.audit.record({ event: 'user.register', meta: input.meta, user: person(user), details: { method: 'oauth', provider: provider.id } });
     return { ok: true, action: 'signed_in', user, created: true };
   }
 

@@ -20,7 +20,7 @@ import type { SecretKeys } from '../secrets.js';
 import { type ProviderClaims, needsUserinfo, readClaims } from './claims.js';
 import { type LoginKind, OAuthFlows, randomToken } from './flows.js';
 import type { Identities } from './identities.js';
-import { AccountMatcher } from './matching.js';
+import { AccountMatcher, type NewUserHook } from './matching.js';
 import type { OidcProviders } from './providers.js';
 import { resolveNext, withResult } from './redirects.js';
 
@@ -85,6 +85,8 @@ export interface CallbackInput {
   /** The `gh_oauth` cookie's value, if the browser sent one. */
   cookie: string | undefined;
   meta: RequestMeta;
+  /** Runs in the transaction that creates a user for a new identity (§3 rule 4), e.g. to record `user.created`. */
+  onNewUser?: NewUserHook;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -147,7 +149,7 @@ export class OidcSignIn {
       return fail(protocol.reason, caller);
     }
 
-    const match = await this.matcher.match({ provider, claims: protocol.claims, linkUser: flow.linkUser, meta: input.meta });
+    const match = await this.matcher.match({ provider, claims: protocol.claims, linkUser: flow.linkUser, meta: input.meta, onNewUser: input.onNewUser });
     if (!match.ok) return fail(match.reason, match.user);
     if (match.action === 'linked') {
       this.callbacks.inc({ provider: provider.id, outcome: 'linked' });
@@ -161,19 +163,25 @@ export class OidcSignIn {
 
   /**
    * POST `oauth/exchange/` (§2.5): spends the code. The caller then completes the login for
-   * `kind` (two-factor challenge, credential, last_login, `login.success`); a locked account is
-   * recorded here (`login.locked`) and answered 403 by the route.
+   * `kind` (two-factor challenge, credential, last_login, `login.success`). A locked account is
+   * refused first (v1.md §0.7: every login of a locked account gets the locked answer), recorded
+   * as `login.locked` and answered 403 by the route; then an inactive one (deactivated since the
+   * callback), recorded as `login.failure`. Neither counts toward the streak.
    */
   async exchange(code: unknown, meta: RequestMeta): Promise<ExchangeResult> {
     const issued = await this.flows.takeCode(code);
     if (!issued) return { ok: false, reason: 'invalid_code' };
     const user = await this.d.accounts.byNumber(issued.userNumber);
     if (!user) return { ok: false, reason: 'invalid_code' };
-    if (user.is_active !== 1) return { ok: false, reason: 'inactive', user };
     if (this.d.lockout.lockedUntil(user) !== null) {
       this.d.metrics.logins.inc({ surface: meta.surface, result: 'locked' });
       await this.d.audit.record({ event: 'login.locked', meta, user: person(user), details: { method: 'oauth', provider: issued.provider } });
       return { ok: false, reason: 'locked', user };
+    }
+    if (user.is_active !== 1) {
+      this.d.metrics.logins.inc({ surface: meta.surface, result: 'inactive' });
+      await this.d.audit.record({ event: 'login.failure', meta, user: person(user), details: { method: 'oauth', provider: issued.provider, reason: 'inactive' } });
+      return { ok: false, reason: 'inactive', user };
     }
     return { ok: true, user, kind: issued.kind, provider: issued.provider };
   }

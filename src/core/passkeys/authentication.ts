@@ -16,6 +16,8 @@ import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { Database } from '../../store/schema.js';
 import { type Accounts, type User, person } from '../accounts.js';
 import type { Audit, AuditPerson, RequestMeta } from '../audit.js';
+import type { Lockout } from '../lockout.js';
+import type { Metrics } from '../metrics.js';
 import type { WebAuthnChallenges } from './challenges.js';
 import { checkClientData, rpIdMatches } from './checks.js';
 import { parseAuthenticationResponse } from './credential-json.js';
@@ -48,12 +50,20 @@ export type AssertionResult =
   | { ok: true; user: User; passkey: PasskeyObject }
   | { ok: false; reason: AssertionFailure };
 
+/** `verify`, then the account checks of a login: a locked or inactive owner gets no credential. */
+export type PasskeyLoginResult =
+  | AssertionResult
+  | { ok: false; reason: 'locked' | 'inactive'; user: User };
+
 export interface AuthenticationDeps {
   db: Kysely<Database>;
   accounts: Pick<Accounts, 'byNumber'>;
   challenges: WebAuthnChallenges;
   audit: Audit;
   metrics: PasskeyMetrics;
+  /** The app's login counter (`gatehouse_logins_total`), for the account refusals. */
+  logins: Pick<Metrics['logins'], 'inc'>;
+  lockout: Pick<Lockout, 'lockedUntil'>;
   clock: () => number;
 }
 
@@ -80,6 +90,32 @@ export class PasskeyAuthentication {
       challenge_id: challengeId!,
       options: { challenge, timeout: CEREMONY_TIMEOUT_MS, rpId: rp.rpId, allowCredentials: [], userVerification: 'required' },
     };
+  }
+
+  /**
+   * POST login-passkey/ up to the credential: the assertion (`verify`), then the owner's account.
+   * Locked (v1.md §0.7: every login of a locked account gets the locked answer; it does not
+   * extend the lock) → `locked`, audit `login.locked`; inactive → `inactive`, audit
+   * `login.failure`. Neither counts toward the streak: the passkey proved nothing about the
+   * password. Only a valid assertion learns either, so they reveal nothing to anyone else.
+   * On `ok` the caller settles the login (Login.recordSuccess) and issues the credential.
+   */
+  async login(input: VerifyLoginInput): Promise<PasskeyLoginResult> {
+    const verified = await this.verify(input);
+    if (!verified.ok) return verified;
+    const { user, passkey } = verified;
+    const surface = input.meta.surface;
+    if (this.d.lockout.lockedUntil(user) !== null) {
+      this.d.logins.inc({ surface, result: 'locked' });
+      await this.d.audit.record({ event: 'login.locked', meta: input.meta, user: person(user), details: { method: 'passkey', authenticator: passkey.id } });
+      return { ok: false, reason: 'locked', user };
+    }
+    if (user.is_active !== 1) {
+      this.d.logins.inc({ surface, result: 'inactive' });
+      await this.d.audit.record({ event: 'login.failure', meta: input.meta, user: person(user), details: { method: 'passkey', reason: 'inactive', authenticator: passkey.id } });
+      return { ok: false, reason: 'inactive', user };
+    }
+    return verified;
   }
 
   /**

@@ -4,7 +4,7 @@
 // holds a login's bearer value. Taking a challenge is one DELETE … RETURNING: of any number of
 // parallel attempts with the same challenge, exactly one gets the row.
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { sha256Hex } from '../secrets.js';
 import { MICROS_PER_MINUTE } from '../time.js';
@@ -80,7 +80,7 @@ export class WebAuthnChallenges {
   }
 
   /** Forgets the user's pending registrations (their passkeys were reset). */
-  async dropRegistrationsOf(userNumber: number): Promise<void> {
-    await this.db.deleteFrom('webauthn_challenges').where('user_number', '=', userNumber).execute();
+  async dropRegistrationsOf(userNumber: number, db: Kysely<Database> | Transaction<Database> = this.db): Promise<void> {
+    await db.deleteFrom('webauthn_challenges').where('user_number', '=', userNumber).execute();
   }
 }

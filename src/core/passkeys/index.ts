@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import type { Accounts } from '../accounts.js';
 import type { Audit } from '../audit.js';
+import type { Lockout } from '../lockout.js';
 import type { Mailer } from '../mail.js';
 import type { Metrics } from '../metrics.js';
 import { nowMicros } from '../time.js';
@@ -19,9 +20,11 @@ import { PasskeyRegistration } from './registration.js';
 export interface PasskeysDeps {
   db: Kysely<Database>;
   accounts: Pick<Accounts, 'byNumber'>;
+  /** A login of a locked account is refused after the assertion (passkeys.md §3.2). */
+  lockout: Pick<Lockout, 'lockedUntil'>;
   audit: Audit;
   mailer: Mailer;
-  metrics: Pick<Metrics, 'registry' | 'mails'>;
+  metrics: Pick<Metrics, 'registry' | 'mails' | 'logins'>;
   /** See `OtherWayIn`: usable password or linked social identity (passkeys.md §4). */
   hasOtherWayIn: OtherWayIn;
   /** Microseconds since the epoch; tests move it to expire challenges. */
@@ -39,13 +42,13 @@ export class Passkeys {
     const metrics = new PasskeyMetrics(d.metrics.registry);
     const mail = new PasskeyMail(d.mailer, d.metrics);
     this.registration = new PasskeyRegistration({ db: d.db, challenges, audit: d.audit, mail, metrics, clock });
-    this.authentication = new PasskeyAuthentication({ db: d.db, accounts: d.accounts, challenges, audit: d.audit, metrics, clock });
+    this.authentication = new PasskeyAuthentication({ db: d.db, accounts: d.accounts, challenges, audit: d.audit, metrics, logins: d.metrics.logins, lockout: d.lockout, clock });
     this.management = new PasskeyManagement({ db: d.db, challenges, audit: d.audit, mail, hasOtherWayIn: d.hasOtherWayIn });
   }
 }
 
 export { resolveRelyingParty, type RelyingParty, type RelyingPartyResult, type RelyingPartySettings } from './relying-party.js';
 export { REGISTRATION_FAILURE_SENTENCES, type RegistrationFailure, type RegistrationResult, type RegistrationOptionsResult, type RegisterInput } from './registration.js';
-export type { AssertionFailure, AssertionResult, LoginOptions, VerifyLoginInput } from './authentication.js';
+export type { AssertionFailure, AssertionResult, LoginOptions, PasskeyLoginResult, VerifyLoginInput } from './authentication.js';
 export type { OtherWayIn, RemoveResult, RenameResult } from './management.js';
-export { MAX_PASSKEYS_PER_USER, type PasskeyObject } from './store.js';
+export { MAX_PASSKEYS_PER_USER, type PasskeyObject, type Within } from './store.js';

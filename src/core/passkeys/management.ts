@@ -9,10 +9,13 @@ import type { Audit, RequestMeta } from '../audit.js';
 import type { WebAuthnChallenges } from './challenges.js';
 import { normalizePasskeyName } from './names.js';
 import type { PasskeyMail } from './passkey-mail.js';
-import { type PasskeyObject, countPasskeys, lockPasskeysOf, toPasskeyObject } from './store.js';
+import { type Db, type PasskeyObject, type Within, countPasskeys, lockAccount, lockPasskeysOf, toPasskeyObject } from './store.js';
 
-/** true when `user` can sign in without any passkey: a usable password or a linked social identity. */
-export type OtherWayIn = (user: User) => boolean | Promise<boolean>;
+/**
+ * true when `user` can sign in without any passkey: a usable password or a linked social
+ * identity. Asked inside the removal's transaction: it must read with `db` only.
+ */
+export type OtherWayIn = (user: User, db: Db) => boolean | Promise<boolean>;
 
 export type RenameResult = { ok: true; passkey: PasskeyObject } | { ok: false; reason: 'not_found' | 'name_blank' | 'name_too_long' };
 export type RemoveResult = { ok: true } | { ok: false; reason: 'not_found' | 'last_way_in' };
@@ -36,9 +39,9 @@ export class PasskeyManagement {
     return rows.map(toPasskeyObject);
   }
 
-  /** How many passkeys the user has; `usableOnly` leaves out the disabled ones. */
-  count(userNumber: number, usableOnly = false): Promise<number> {
-    return countPasskeys(this.d.db, userNumber, usableOnly);
+  /** How many passkeys the user has; `usableOnly` leaves out the disabled ones. `db`: a transaction to read in. */
+  count(userNumber: number, usableOnly = false, db: Db = this.d.db): Promise<number> {
+    return countPasskeys(db, userNumber, usableOnly);
   }
 
   /** `passkeyId` is a canonical lower-case UUID (the route answers a malformed one itself). */
@@ -58,36 +61,39 @@ export class PasskeyManagement {
 
   /**
    * Removes one of the user's passkeys; audit `passkey.remove` and a mail notice. Under the
-   * user's lock, so two parallel removals can't each leave the other as the "remaining" one.
+   * account's lock (the one an identity's unlink takes too), with the other ways in read inside
+   * it: two parallel removals (a passkey, an identity) can never each count the other as the
+   * way that remains.
    */
-  async remove(user: User, passkeyId: string, meta: RequestMeta): Promise<RemoveResult> {
+  async remove(user: User, passkeyId: string, meta: RequestMeta, within?: Within): Promise<RemoveResult> {
     if (!UUID.test(passkeyId)) return { ok: false, reason: 'not_found' };
-    // Asked before the transaction: the predicate may read the database itself.
-    const otherWayIn = await this.d.hasOtherWayIn(user);
     const outcome = await this.d.db.transaction().execute(async (trx) => {
+      await lockAccount(trx, user.number);
       await lockPasskeysOf(trx, user.number);
       const row = await trx.selectFrom('passkeys').selectAll().where('id', '=', passkeyId).where('user_number', '=', user.number).executeTakeFirst();
       if (!row) return { ok: false as const, reason: 'not_found' as const };
       // A disabled passkey is no way in: removing it never locks anyone out.
-      if (row.disabled_at === null && !otherWayIn && (await countPasskeys(trx, user.number, true)) <= 1) {
+      if (row.disabled_at === null && (await countPasskeys(trx, user.number, true)) <= 1 && !(await this.d.hasOtherWayIn(user, trx))) {
         return { ok: false as const, reason: 'last_way_in' as const };
       }
       await trx.deleteFrom('passkeys').where('id', '=', row.id).execute();
+      await this.d.audit.record({ event: 'passkey.remove', meta, actor: person(user), user: person(user), details: { id: row.id, name: row.name } }, trx);
+      await within?.(trx);
       return { ok: true as const, row };
     });
     if (!outcome.ok) return outcome;
-    await this.d.audit.record({ event: 'passkey.remove', meta, actor: person(user), user: person(user), details: { id: outcome.row.id, name: outcome.row.name } });
     this.d.mail.removed(user, outcome.row.name);
     return { ok: true };
   }
 
   /**
    * Every passkey of the user and their pending registrations (the admin two-factor reset,
-   * mfa.md §4): the count removed. The caller audits its own action.
+   * mfa.md §4): the count removed. The caller audits its own action. `db`: the caller's
+   * transaction (the reset's `within`), so the passkeys go with the rest of the reset.
    */
-  async removeAll(userNumber: number): Promise<number> {
-    const deleted = await this.d.db.deleteFrom('passkeys').where('user_number', '=', userNumber).executeTakeFirst();
-    await this.d.challenges.dropRegistrationsOf(userNumber);
+  async removeAll(userNumber: number, db: Db = this.d.db): Promise<number> {
+    const deleted = await db.deleteFrom('passkeys').where('user_number', '=', userNumber).executeTakeFirst();
+    await this.d.challenges.dropRegistrationsOf(userNumber, db);
     return Number(deleted.numDeletedRows);
   }
 }

@@ -18,7 +18,7 @@ import type { PasskeyMetrics } from './metrics.js';
 import { normalizePasskeyName } from './names.js';
 import type { PasskeyMail } from './passkey-mail.js';
 import type { RelyingParty } from './relying-party.js';
-import { MAX_PASSKEYS_PER_USER, type PasskeyObject, type PasskeyRow, countPasskeys, ensureHandle, lockPasskeysOf, toPasskeyObject, transportsOf } from './store.js';
+import { MAX_PASSKEYS_PER_USER, type PasskeyObject, type PasskeyRow, type Within, countPasskeys, ensureHandle, lockPasskeysOf, toPasskeyObject, transportsOf } from './store.js';
 
 /** ES256, EdDSA, RS256, in the order offered (passkeys.md §1). */
 export const PASSKEY_ALGORITHMS = [-7, -8, -257] as const;
@@ -75,6 +75,8 @@ export interface RegisterInput {
   name?: string | null;
   rp: RelyingParty;
   meta: RequestMeta;
+  /** Runs in the transaction that stores the passkey, after it and its audit entry (e.g. a domain event). */
+  within?: Within;
 }
 
 export class PasskeyRegistration {
@@ -163,23 +165,24 @@ export class PasskeyRegistration {
       last_used: null,
       disabled_at: null,
     };
-    const stored = await this.store(row);
-    if (stored !== 'stored') return { ok: false, reason: stored };
-
     const passkey = toPasskeyObject(row);
-    await this.d.audit.record({
-      event: 'passkey.add',
-      meta: input.meta,
-      actor: person(user),
-      user: person(user),
-      details: { id: row.id, name: row.name, device_type: passkey.device_type, backed_up: passkey.backed_up, aaguid: row.aaguid },
+    const stored = await this.store(row, async (trx) => {
+      await this.d.audit.record({
+        event: 'passkey.add',
+        meta: input.meta,
+        actor: person(user),
+        user: person(user),
+        details: { id: row.id, name: row.name, device_type: passkey.device_type, backed_up: passkey.backed_up, aaguid: row.aaguid },
+      }, trx);
+      await input.within?.(trx);
     });
+    if (stored !== 'stored') return { ok: false, reason: stored };
     this.d.mail.added(user, row.name);
     return { ok: true, passkey };
   }
 
-  /** Under the user's lock: the limit, then the unique credential id. */
-  private async store(row: PasskeyRow): Promise<'stored' | 'limit' | 'already_registered'> {
+  /** Under the user's lock: the limit, then the unique credential id; `after` commits with the row. */
+  private async store(row: PasskeyRow, after: Within): Promise<'stored' | 'limit' | 'already_registered'> {
     const { db, clock } = this.d;
     await ensureHandle(db, row.user_number, clock());
     try {
@@ -187,6 +190,7 @@ export class PasskeyRegistration {
         await lockPasskeysOf(trx, row.user_number);
         if ((await countPasskeys(trx, row.user_number)) >= MAX_PASSKEYS_PER_USER) return 'limit' as const;
         await trx.insertInto('passkeys').values(row).execute();
+        await after(trx);
         return 'stored' as const;
       });
     } catch (err) {

@@ -7,7 +7,14 @@ import type { Database, PasskeysTable } from '../../store/schema.js';
 import { isoMicros, isoOrNull } from '../time.js';
 
 export type PasskeyRow = Selectable<PasskeysTable>;
-type Db = Kysely<Database> | Transaction<Database>;
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * The caller's own writes (a domain event) in the transaction of a change, after the change and
+ * its audit entry; if it throws, nothing of the change is kept. It must use `trx` only (on SQLite
+ * any other query waits for this transaction to end).
+ */
+export type Within = (trx: Transaction<Database>) => Promise<void>;
 
 /** At most this many passkeys per user (passkeys.md §2.1). */
 export const MAX_PASSKEYS_PER_USER = 10;
@@ -83,6 +90,15 @@ export async function lockPasskeysOf(trx: Transaction<Database>, userNumber: num
     .set((eb) => ({ user_number: eb.ref('user_number') }))
     .where('user_number', '=', userNumber)
     .execute();
+}
+
+/**
+ * Serialises changes to a user's ways in (passkeys, provider identities): a no-op write of the
+ * user's row, the same lock `Identities.unlink` takes (core/oidc/identities.ts `lockUser`). Taken
+ * before `lockPasskeysOf`, always in that order.
+ */
+export async function lockAccount(trx: Transaction<Database>, userNumber: number): Promise<void> {
+  await trx.updateTable('users').set((eb) => ({ updated: eb.ref('updated') })).where('number', '=', userNumber).execute();
 }
 
 export async function countPasskeys(db: Db, userNumber: number, usableOnly = false): Promise<number> {

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { mountRoutes } from '../../http/route.js';
+import { routedPath } from '../../http/request.js';
 import type { GenericReply, Surface } from '../../http/surface.js';
 import { API_PREFIX, adminApiRoutes } from './api/index.js';
 import { API } from './api/replies.js';
@@ -20,7 +21,9 @@ function pathOf(request: FastifyRequest): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-function isApiPath(path: string): boolean {
+/** Under /admin/api/ as the router reads the path (`/admin/%61pi/…` included). */
+function isApiPath(request: FastifyRequest): boolean {
+  const path = routedPath(request.url);
   return path.startsWith(API_PREFIX) || path === API_PREFIX.slice(0, -1);
 }
 
@@ -43,12 +46,12 @@ export const surface: Surface = {
   },
 
   async notFound(request, _reply, app, ctx) {
-    if (!isApiPath(pathOf(request))) return uiNotFound(request, app);
+    if (!isApiPath(request)) return uiNotFound(request, app);
     // v1.md §1.6 holds on every /admin/api/ path, unknown ones too.
     return (await ctx.v1Auth.isDenylisted(request.headers.authorization)) ? API.denylisted : API.notFound;
   },
 
   failures(request) {
-    return isApiPath(pathOf(request)) ? adminApiStyle.failures : adminUiStyle.failures;
+    return isApiPath(request) ? adminApiStyle.failures : adminUiStyle.failures;
   },
 };

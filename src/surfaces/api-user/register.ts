@@ -1,8 +1,8 @@
 // POST /api/user/register (api-user.md §3.2): a user with an email, a full name, an optional
 // picture and a password; no username, no tokens.
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import type { User } from '../../core/accounts.js';
-import type { RequestMeta } from '../../core/audit.js';
+import type { Registered } from '../../core/actions/register.js';
 import { DRF_BODY_DOCS, DRF_COMMON_DOCS } from '../../http/drf-style.js';
 import { DRF_TEXT, type FieldMap, SerializerErrors, charField, invalidFields, maxChars, serializerInput, unique, validEmail } from '../../http/drf-fields.js';
 import { requestMeta } from '../../http/request.js';
@@ -12,7 +12,7 @@ import { type ProfilePic, avatarFilename, checkProfilePic } from './profile-pic.
 import { API_USER_BAD_REQUEST, ProfilePicField, API_USER_UNAUTHORIZED, UserObjectDoc } from './schemas.js';
 import { REGISTER_BODY, USER } from './examples.js';
 import { type ApiUserCall, type ApiUserRoute, withAndWithoutSlash } from './style.js';
-import { userObject } from './user-view.js';
+import { type UserObject, userObjectOf } from './user-view.js';
 
 const EMAIL_EXISTS = 'Email address already exists.';
 
@@ -39,11 +39,17 @@ async function validate(ctx: AppContext, data: FieldMap): Promise<{ ok: true; ac
   return { ok: true, account: { email: email.value, fullName: fullName.value, password: password.value, pic } };
 }
 
-/** The user with their picture (the core removes the account again if the picture cannot be stored); undefined when the email was taken meanwhile. */
-async function createUser(ctx: AppContext, a: NewAccount, meta: RequestMeta): Promise<User | undefined> {
+/**
+ * The user with their picture, and the 201 body, built inside the registration's transaction
+ * (it is also the seed-001 broker message, events.md §4); undefined when the email was taken
+ * meanwhile.
+ */
+async function createUser(ctx: AppContext, request: FastifyRequest, a: NewAccount): Promise<UserObject | undefined> {
   const avatar = a.pic.kind === 'image' ? { format: a.pic.format, data: a.pic.data, filename: avatarFilename(a.pic.format) } : undefined;
-  const created = await ctx.actions.register({ email: a.email, fullName: a.fullName, password: a.password, avatar }, { meta });
-  return created.ok ? created.user : undefined;
+  let body: UserObject | undefined;
+  const legacy = ({ user, avatarFormat }: Registered) => (body = userObjectOf(ctx, request, user, avatarFormat));
+  const created = await ctx.actions.register({ email: a.email, fullName: a.fullName, password: a.password, avatar }, { meta: requestMeta(request, 'api-user'), legacy });
+  return created.ok ? body : undefined;
 }
 
 export function apiUserRegisterRoutes(ctx: AppContext): ApiUserRoute[] {
@@ -52,10 +58,10 @@ export function apiUserRegisterRoutes(ctx: AppContext): ApiUserRoute[] {
     if (!input.ok) return invalidFields(input.errors);
     const checked = await validate(ctx, input.data);
     if (!checked.ok) return checked.reply;
-    const user = await createUser(ctx, checked.account, requestMeta(request, 'api-user'));
+    const created = await createUser(ctx, request, checked.account);
     // The unique index decided a race the field check could not see.
-    if (!user) return invalidFields({ email: [EMAIL_EXISTS] });
-    return { status: 201, body: await userObject(ctx, request, user) };
+    if (!created) return invalidFields({ email: [EMAIL_EXISTS] });
+    return { status: 201, body: created };
   }
 
   return [

@@ -11,6 +11,9 @@ import { registerJwks } from './jwks.js';
 import { jwtRoutes } from './jwt-routes.js';
 import { knoxRoutes } from './knox-routes.js';
 import { meRoutes } from './me.js';
+import { mfaRoutes } from './mfa.js';
+import { oauthRoutes } from './oauth.js';
+import { passkeyRoutes } from './passkeys.js';
 import { DENYLISTED, NOT_FOUND } from './messages.js';
 import { passwordRoutes } from './password-change.js';
 import { resetRoutes } from './password-reset.js';
@@ -31,6 +34,9 @@ export function v1Routes(ctx: AppContext): V1Route[] {
     ...resetRoutes(ctx),
     ...emailRoutes(ctx),
     ...sessionRoutes(ctx),
+    ...mfaRoutes(ctx),
+    ...passkeyRoutes(ctx),
+    ...oauthRoutes(ctx),
   ];
 }
 

@@ -11,7 +11,7 @@ import { NO_STORE, TEXT, USER_INACTIVE, invalid, json, unauthorized } from './me
 import { passwordLogin } from './password-login.js';
 import { issueV1Login } from './issue-login.js';
 import { clearRefresh, setRefresh } from './refresh-slot.js';
-import { BAD_REQUEST, COMMON, JwtLoginAnswer, JwtPair, says } from './schemas.js';
+import { BAD_REQUEST, COMMON, JwtLoginAnswer, JwtPair, MfaChallengeAnswer, says } from './schemas.js';
 import { JWT_LOGIN, JWT_PAIR, LOGIN_BODY } from './examples.js';
 import { type V1Call, type V1Route, challengeOf, signedInWith, v1Path } from './style.js';
 import { type FieldSpec, validate } from './validation.js';
@@ -78,7 +78,7 @@ export function jwtRoutes(ctx: AppContext): V1Route[] {
           summary: 'Log in with email and password; returns a JWT pair and keeps the refresh in the sessionid cookie',
           body: { schema: Type.Object({ email: Type.String(), password: Type.String() }, { required: ['email', 'password'] }), example: LOGIN_BODY },
           responses: {
-            200: { description: 'Logged in; Set-Cookie: sessionid (with two-factor on: a challenge for the second step instead)', schema: JwtLoginAnswer, example: JWT_LOGIN },
+            200: { description: 'Logged in; Set-Cookie: sessionid (or, for an account with two-factor on, the second-step challenge that login/mfa/ completes)', schema: Type.Union([JwtLoginAnswer, MfaChallengeAnswer]), example: JWT_LOGIN },
             400: BAD_REQUEST,
             ...COMMON,
             401: says('No active account found with the given credentials.'),

@@ -6,7 +6,7 @@ import { Type } from '../../http/schemas.js';
 import { TEXT, invalid, json } from './messages.js';
 import { issueV1Login } from './issue-login.js';
 import { passwordLogin } from './password-login.js';
-import { BAD_REQUEST, COMMON, KnoxLoginAnswer, says } from './schemas.js';
+import { BAD_REQUEST, COMMON, KnoxLoginAnswer, MfaChallengeAnswer, says } from './schemas.js';
 import { KNOX_LOGIN, LOGIN_BODY } from './examples.js';
 import { type V1Call, type V1Route, challengeOf, signedInWith, v1Path } from './style.js';
 import { type FieldSpec, emailFormat, rawText, validate } from './validation.js';
@@ -55,7 +55,7 @@ export function knoxRoutes(ctx: AppContext): V1Route[] {
           summary: 'Log in with email and password; returns an opaque knox token',
           body: { schema: Type.Object({ email: Type.String({ format: 'email' }), password: Type.String() }, { required: ['email', 'password'] }), example: LOGIN_BODY },
           responses: {
-            200: { description: 'Logged in (with two-factor on: a challenge for the second step instead)', schema: KnoxLoginAnswer, example: KNOX_LOGIN },
+            200: { description: 'Logged in (or, for an account with two-factor on, the second-step challenge that login/mfa/ completes)', schema: Type.Union([KnoxLoginAnswer, MfaChallengeAnswer]), example: KNOX_LOGIN },
             400: BAD_REQUEST,
             ...COMMON,
             401: says('No active account found with the given credentials.'),

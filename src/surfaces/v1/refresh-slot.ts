@@ -10,7 +10,11 @@ import { rotateSession, writeSession } from '../../http/session-cookie.js';
 
 function slotsOf(session: Session | null): SessionSlots {
   if (!session) return EMPTY_SLOTS;
-  return { loginUser: session.loginUser, loginExpires: session.loginExpires, refreshJti: session.refreshJti, refreshExpires: session.refreshExpires };
+  return {
+    loginUser: session.loginUser, loginExpires: session.loginExpires, refreshJti: session.refreshJti, refreshExpires: session.refreshExpires,
+    // The admin's pending second step, if any, waits on (mfa.md §4).
+    mfaToken: session.mfaToken ?? null, mfaExpires: session.mfaExpires ?? null,
+  };
 }
 
 function withRefresh(slots: SessionSlots, jti: string | null): SessionSlots {

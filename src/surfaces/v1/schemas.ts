@@ -13,6 +13,13 @@ export const KnoxLoginAnswer = Type.Object({ id: Uuid, email: Nullable(Type.Stri
 export const JwtLoginAnswer = Type.Object({ refresh: Type.String(), access: Type.String(), id: Uuid, email: Nullable(Type.String()), username: Nullable(Type.String()) });
 export const JwtPair = Type.Object({ access: Type.String(), refresh: Type.String() });
 
+/** mfa.md §3.1: what a password login answers for an account with TOTP on. */
+export const MfaChallengeAnswer = Type.Object({
+  mfa_required: Type.Literal(true),
+  mfa_token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'For `login/mfa/`; lives 5 minutes' }),
+  methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery_code')])),
+});
+
 export const Me = Type.Object({
   id: Uuid,
   email: Nullable(Type.String()),

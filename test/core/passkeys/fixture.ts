@@ -44,6 +44,7 @@ export async function startPasskeyFixture(): Promise<PasskeyFixture> {
   const passkeys = new Passkeys({
     db: t.ctx.db,
     accounts: t.ctx.accounts,
+    lockout: t.ctx.lockout,
     audit: t.ctx.audit,
     mailer: t.ctx.mailer,
     metrics: t.ctx.metrics,

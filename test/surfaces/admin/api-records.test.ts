@@ -10,7 +10,7 @@ let auth: string;
 
 const PROFILE_KEYS = ['id', 'kind', 'bio', 'instagram', 'user_id', 'username', 'created', 'updated'];
 const AUDIT_KEYS = ['id', 'at', 'event', 'surface', 'actor', 'user', 'ip', 'user_agent', 'details'];
-const STATS_KEYS = ['users', 'active_users', 'staff', 'superusers', 'verified', 'locked', 'registrations_7d', 'logins_24h', 'login_failures_24h', 'lockouts_24h', 'artist_profiles', 'collector_profiles', 'knox_tokens', 'jwt_logins'];
+const STATS_KEYS = ['users', 'active_users', 'staff', 'superusers', 'verified', 'locked', 'registrations_7d', 'logins_24h', 'login_failures_24h', 'lockouts_24h', 'artist_profiles', 'collector_profiles', 'knox_tokens', 'jwt_logins', 'mfa_users'];
 
 beforeAll(async () => {
   t = await startAdminApp();
@@ -138,6 +138,7 @@ describe('stats', () => {
       expect(r.json).toEqual({
         users: 3, active_users: 2, staff: 1, superusers: 1, verified: 1, locked: 1, registrations_7d: 3,
         logins_24h: 1, login_failures_24h: 5, lockouts_24h: 1, artist_profiles: 1, collector_profiles: 0, knox_tokens: 1, jwt_logins: 1,
+        mfa_users: 0,
       });
     } finally {
       await app.close();

@@ -15,7 +15,7 @@ let rootAuth: string;
 let staff: User; // staff, not superuser
 let staffAuth: string;
 
-const USER_KEYS = ['id', 'number', 'email', 'username', 'full_name', 'phone', 'contacts', 'avatar', 'picture', 'email_verified', 'is_active', 'is_staff', 'is_superuser', 'locked_until', 'failed_logins', 'created', 'updated', 'last_login'];
+const USER_KEYS = ['id', 'number', 'email', 'username', 'full_name', 'phone', 'contacts', 'avatar', 'picture', 'email_verified', 'is_active', 'is_staff', 'is_superuser', 'locked_until', 'failed_logins', 'created', 'updated', 'last_login', 'mfa', 'identities'];
 const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 beforeAll(async () => {
@@ -49,6 +49,7 @@ describe('the user object', () => {
       id: u.id, number: u.number, email: u.email, username: u.username, full_name: 'Ada Lovelace', phone: '+123', contacts: 'tg:@ada',
       avatar: `${t.url}/v1/user/media/${u.id}.png`, picture: null, email_verified: true, is_active: true, is_staff: false,
       is_superuser: false, locked_until: null, failed_logins: 0, last_login: null,
+      mfa: { totp: false, recovery_codes_left: 0, passkeys: 0 }, identities: [],
     });
     expect(r.json.created).toMatch(TS);
     expect(r.json.updated).toMatch(TS);
@@ -63,6 +64,21 @@ describe('the user object', () => {
     const r = await api(t, 'GET', `/admin/api/users/${u.id}/`, staffAuth);
     // v1 serves it at .jpg only (test/surfaces/v1), so that is the link.
     expect(r.json.avatar).toBe(`${t.url}/v1/user/media/${u.id}.jpg`);
+  });
+
+  it('shows the linked provider identities, oldest first, in the detail and the list (social.md §4)', async () => {
+    const u = await makeUser(t.ctx, { verified: true });
+    const first = await t.ctx.oidc.identities.insert(u.number, 'corp', 'sub-a', 'a@corp.example');
+    const second = await t.ctx.oidc.identities.insert(u.number, 'google', 'sub-b', null);
+    if (!first.ok || !second.ok) throw new Error('fixture');
+    const expected = [
+      { provider: 'corp', email: 'a@corp.example', created: expect.stringMatching(TS) },
+      { provider: 'google', email: null, created: expect.stringMatching(TS) },
+    ];
+    const r = await api(t, 'GET', `/admin/api/users/${u.id}/`, staffAuth);
+    expect(r.json.identities).toEqual(expected);
+    const list = await api(t, 'GET', `/admin/api/users/?q=${encodeURIComponent(u.email!)}`, staffAuth);
+    expect(list.json.results.map((x: { identities: unknown }) => x.identities)).toEqual([expected]);
   });
 
   it('a malformed or unknown id → 404', async () => {

@@ -11,6 +11,8 @@ import pg from 'pg';
 
 export interface ChildServer {
   url: string;
+  /** Everything the child wrote to stdout so far (its log lines); complete after close(). */
+  output(): string;
   close(): Promise<void>;
 }
 
@@ -53,8 +55,8 @@ export async function startChildServer(env: Record<string, string>): Promise<Chi
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let out = '';
   const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       const m = /^listening (\d+)$/m.exec(out);
@@ -62,14 +64,20 @@ export async function startChildServer(env: Record<string, string>): Promise<Chi
     });
     child.once('exit', (code) => reject(new Error(`child server exited with ${code}`)));
   });
+  let closing: Promise<void> | null = null;
   return {
     url: `http://127.0.0.1:${port}`,
-    async close() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      await db.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+    output: () => out,
+    close() {
+      // Once, however often it is called.
+      closing ??= (async () => {
+        const exited = new Promise((resolve) => child.once('close', resolve)); // after its output was read
+        child.kill('SIGTERM');
+        await exited;
+        await db.drop();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      })();
+      return closing;
     },
   };
 }

@@ -5,9 +5,10 @@ import { adminAuditRoutes } from './audit.js';
 import { adminProfileRoutes } from './profiles.js';
 import type { AdminApiRoute } from './style.js';
 import { adminUserRoutes } from './users.js';
+import { adminWebhookRoutes } from './webhooks.js';
 
 export const API_PREFIX = '/admin/api/';
 
 export function adminApiRoutes(services: AdminServices): AdminApiRoute[] {
-  return [...adminAuditRoutes(services), ...adminUserRoutes(services), ...adminProfileRoutes(services)];
+  return [...adminAuditRoutes(services), ...adminUserRoutes(services), ...adminProfileRoutes(services), ...adminWebhookRoutes(services)];
 }

@@ -47,12 +47,14 @@ export function pageExists(p: PageRequest, count: number): boolean {
   return p.page === 1 || p.offset < count;
 }
 
+/** Only the path and query are taken from the request URL; a fixed base parses them whatever the Host. */
+const PARSE_BASE = 'http://gatehouse.invalid';
+
 function pageUrl(request: FastifyRequest, config: Pick<Config, 'publicUrl'>, page: number): string {
-  const url = new URL(request.url, publicBase(request, config) + '/');
+  const url = new URL(request.url, PARSE_BASE);
   if (page === 1) url.searchParams.delete('page');
   else url.searchParams.set('page', String(page));
-  const base = publicBase(request, config);
-  return base + url.pathname + url.search;
+  return publicBase(request, config) + url.pathname + url.search;
 }
 
 export function pageBody<T>(request: FastifyRequest, config: Pick<Config, 'publicUrl'>, p: PageRequest, count: number, results: T[]): PageBody<T> {

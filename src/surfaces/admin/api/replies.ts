@@ -5,6 +5,7 @@
 import type { FormErrors } from '../../../core/django-forms.js';
 import type { V1AuthError } from '../../../core/v1-credentials.js';
 import type { GenericReply } from '../../../http/surface.js';
+import { MFA_REQUIRED } from '../service/policy.js';
 
 export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'Cache-Control': 'no-store' });
 
@@ -17,6 +18,8 @@ export const API = {
   /** The denylist answer (v1.md §1.6): no WWW-Authenticate. */
   denylisted: fixed(401, 'Invalid token.'),
   forbidden: fixed(403, 'You do not have permission to perform this action.'),
+  /** ADMIN_REQUIRE_MFA (mfa.md §4). */
+  mfaRequired: fixed(403, MFA_REQUIRED),
   notFound: fixed(404, 'Not found.'),
   invalidPage: fixed(404, 'Invalid page.'),
   tooLarge: fixed(413, 'Request body too large.'),

@@ -23,6 +23,11 @@ export const AdminUser = Type.Object({
   created: Timestamp,
   updated: Timestamp,
   last_login: Nullable(Timestamp),
+  mfa: Type.Object(
+    { totp: Type.Boolean(), recovery_codes_left: Type.Integer({ minimum: 0 }), passkeys: Type.Integer({ minimum: 0 }) },
+    { description: 'Two-factor: TOTP on, unused recovery codes, registered passkeys' },
+  ),
+  identities: Type.Array(Type.Object({ provider: Type.String(), email: Nullable(Type.String()), created: Timestamp }), { description: 'Linked provider identities (social.md)' }),
 });
 
 export const AdminProfile = Type.Object({
@@ -54,7 +59,7 @@ const count = Type.Integer({ minimum: 0 });
 export const AdminStats = Type.Object({
   users: count, active_users: count, staff: count, superusers: count, verified: count, locked: count, registrations_7d: count,
   logins_24h: count, login_failures_24h: count, lockouts_24h: count, artist_profiles: count, collector_profiles: count,
-  knox_tokens: count, jwt_logins: count,
+  knox_tokens: count, jwt_logins: count, mfa_users: count,
 });
 
 /** DRF's page: `{"count", "next", "previous", "results"}`, with absolute next/previous URLs. */
@@ -124,7 +129,7 @@ const ADMIN_API_TOO_LARGE = answer('`{"detail": "Request body too large."}`', De
 /** The answers every operation may give besides its own (§3.1). */
 export const ADMIN_API_COMMON: Record<number, ResponseDoc> = {
   401: answer('No credential, or a broken one (v1\u2019s failures, each wrapped as an object); a denylisted token answers without WWW-Authenticate', Type.Union([Detail, Type.Object({ detail: Type.String(), code: Type.String() })]), API.noCredentials.body),
-  403: answer('Not active staff, or a superuser-only action', Detail, API.forbidden.body),
+  403: answer('Not active staff, a superuser-only action, or (ADMIN_REQUIRE_MFA) staff without a second factor', Detail, API.forbidden.body),
   405: answer('`{"detail": "Method \\"PUT\\" not allowed."}`, with `Allow`', Detail, { detail: 'Method "PUT" not allowed.' }),
   429: { description: 'Throttled (per staff user)', schema: Detail, headers: { 'Retry-After': { description: 'Seconds to wait', schema: Type.Integer() } } },
 };

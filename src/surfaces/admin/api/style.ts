@@ -28,10 +28,11 @@ const credential: Stage<V1Auth> = async (call) => {
   return undefined;
 };
 
-/** 401 without a credential; 403 for a user who is not active staff. */
-const permission: Stage<V1Auth> = async ({ auth }) => {
+/** 401 without a credential; 403 for a user who is not active staff, or staff the two-factor policy refuses. */
+const permission: Stage<V1Auth> = async ({ ctx, auth }) => {
   if (auth.kind === 'none') return API.noCredentials;
-  return isStaff(auth.user) ? undefined : API.forbidden;
+  if (!isStaff(auth.user)) return API.forbidden;
+  return (await ctx.admin.refusedByMfaPolicy(auth.user)) ? API.mfaRequired : undefined;
 };
 
 /** A bucket of its own, so admin work and the same user's v1 calls don't starve each other. */

@@ -5,11 +5,13 @@ import type { User } from '../../../core/accounts.js';
 import type { Refusal } from '../../../core/admin/outcomes.js';
 import { MESSAGES, mayTouch } from '../../../core/admin/permissions.js';
 import type { UserFilters } from '../../../core/admin/queries.js';
+import type { MfaSummary } from '../../../core/admin/index.js';
 import { v1AvatarUrl } from '../../../http/avatar-url.js';
 import { Detail } from '../../../http/schemas.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
-import { userJson } from '../service/shapes.js';
+import type { AdminIdentityView } from '../../../core/oidc/index.js';
+import { userJson, withIdentities } from '../service/shapes.js';
 import { passwordFrom, readApiData, userEditFrom } from './data.js';
 import { pageBody, pageExists, pageRequest, queryParam } from './paging.js';
 import { API, detailReply, invalidFields, jsonOk } from './replies.js';
@@ -52,8 +54,10 @@ type UserView = (call: AdminApiCall, user: User) => Promise<GenericReply>;
 export function adminUserRoutes(services: AdminServices): AdminApiRoute[] {
   const { ctx } = services;
 
-  async function shape(call: AdminApiCall, user: User) {
-    return userJson(user, ctx.lockout, await v1AvatarUrl(ctx, call.request, user));
+  /** `mfa` and `identities`: already read for a page of users; read here otherwise. */
+  async function shape(call: AdminApiCall, user: User, mfa?: MfaSummary, identities?: readonly AdminIdentityView[]) {
+    const json = userJson(user, ctx.lockout, await v1AvatarUrl(ctx, call.request, user), mfa ?? (await ctx.admin.mfaOf(user.number)));
+    return withIdentities(json, identities ?? (await ctx.oidc.identities.forAdmin(user.number)));
   }
 
   /** Runs `then` with the path's user, or answers 404. */
@@ -76,7 +80,9 @@ export function adminUserRoutes(services: AdminServices): AdminApiRoute[] {
     if (!f.ok) return f.reply;
     const found = await services.queries.users(f.filters, page.offset, page.size);
     if (!pageExists(page, found.count)) return API.invalidPage;
-    return jsonOk(pageBody(call.request, ctx.config, page, found.count, await Promise.all(found.items.map((u) => shape(call, u)))));
+    const numbers = found.items.map((u) => u.number);
+    const [mfa, identities] = await Promise.all([ctx.admin.mfaOfMany(numbers), ctx.oidc.identities.forAdminMany(numbers)]);
+    return jsonOk(pageBody(call.request, ctx.config, page, found.count, await Promise.all(found.items.map((u) => shape(call, u, mfa.get(u.number), identities.get(u.number))))));
   }
 
   const detail = withUser(async (call, user) => jsonOk(await shape(call, user)));
@@ -110,6 +116,11 @@ export function adminUserRoutes(services: AdminServices): AdminApiRoute[] {
 
   const revoke = withTouchable(async (call, user) => {
     const r = await services.users.revokeSessions(actorOf(call), user);
+    return r.ok ? API.noContent : refusalReply(r);
+  });
+
+  const resetMfa = withTouchable(async (call, user) => {
+    const r = await services.users.resetTwoFactor(actorOf(call), user);
     return r.ok ? API.noContent : refusalReply(r);
   });
 
@@ -180,6 +191,14 @@ export function adminUserRoutes(services: AdminServices): AdminApiRoute[] {
       name: 'User Revoke Sessions',
       credential: 'required',
       methods: { POST: action('adminRevokeUserSessions', 'End every session and token of a user', revoke) },
+    },
+    {
+      paths: ['/admin/api/users/:id/mfa/reset/', '/admin/api/users/:id/mfa/reset'],
+      name: 'User MFA Reset',
+      credential: 'required',
+      methods: {
+        POST: action('adminResetUserMfa', 'Turn off a user’s two-factor: TOTP, recovery codes and passkeys removed, every session ended, the user mailed', resetMfa),
+      },
     },
     {
       paths: ['/admin/api/users/:id/send-reset/', '/admin/api/users/:id/send-reset'],

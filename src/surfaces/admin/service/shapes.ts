@@ -5,6 +5,8 @@ import type { AppContext } from '../../../context.js';
 import type { Profile } from '../../../core/profiles.js';
 import { isoMicros, isoOrNull } from '../../../core/time.js';
 import type { AuditRow } from '../../../core/admin/queries.js';
+import type { MfaSummary } from '../../../core/admin/index.js';
+import type { AdminIdentityView } from '../../../core/oidc/index.js';
 
 export interface UserJson {
   id: string;
@@ -25,7 +27,11 @@ export interface UserJson {
   created: string;
   updated: string;
   last_login: string | null;
+  /** Two-factor (mfa.md §4), which also counts passkeys. */
+  mfa: MfaJson;
 }
+
+export interface MfaJson { totp: boolean; recovery_codes_left: number; passkeys: number }
 
 export interface PersonJson { id: string; email: string | null; username: string | null }
 
@@ -52,8 +58,12 @@ export interface ProfileJson {
   updated: string;
 }
 
-/** `avatar`: the v1 media URL (http/avatar-url.ts), looked up by the caller. */
-export function userJson(user: User, lockout: AppContext['lockout'], avatar: string | null): UserJson {
+export function mfaJson(m: MfaSummary): MfaJson {
+  return { totp: m.totp, recovery_codes_left: m.recoveryCodesLeft, passkeys: m.passkeys };
+}
+
+/** `avatar`: the v1 media URL (http/avatar-url.ts), and `mfa` (AdminCore.mfaOf), looked up by the caller. */
+export function userJson(user: User, lockout: AppContext['lockout'], avatar: string | null, mfa: MfaSummary): UserJson {
   return {
     id: user.id,
     number: user.number,
@@ -73,7 +83,13 @@ export function userJson(user: User, lockout: AppContext['lockout'], avatar: str
     created: isoMicros(user.created),
     updated: isoMicros(user.updated),
     last_login: isoOrNull(user.last_login),
+    mfa: mfaJson(mfa),
   };
+}
+
+/** The user object with the provider identities linked to the user (social.md §4), as its last key. */
+export function withIdentities<T extends object>(user: T, identities: readonly AdminIdentityView[]): T & { identities: AdminIdentityView[] } {
+  return { ...user, identities: [...identities] };
 }
 
 export function profileJson(p: Profile): ProfileJson {

@@ -18,6 +18,7 @@ const GROUPS: { title: string; tiles: Tile[] }[] = [
       { key: 'verified', label: 'Verified email', href: '/admin/users/?verified=yes' },
       { key: 'locked', label: 'Locked now', href: '/admin/users/?locked=yes' },
       { key: 'registrations_7d', label: 'New in 7 days' },
+      { key: 'mfa_users', label: 'Two-factor on' },
     ],
   },
   {

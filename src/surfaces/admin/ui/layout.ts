@@ -12,15 +12,16 @@ export interface LayoutOptions {
   csrf?: string;
   notice?: Notice | null;
   /** Which navigation entry is current. */
-  section?: 'dashboard' | 'users' | 'artist' | 'collector' | 'audit';
+  section?: 'dashboard' | 'users' | 'artist' | 'collector' | 'audit' | 'webhooks';
 }
 
-const NAV: { section: NonNullable<LayoutOptions['section']>; href: string; label: string }[] = [
+const NAV: { section: NonNullable<LayoutOptions['section']>; href: string; label: string; superuser?: boolean }[] = [
   { section: 'dashboard', href: '/admin/', label: 'Dashboard' },
   { section: 'users', href: '/admin/users/', label: 'Users' },
   { section: 'artist', href: '/admin/profiles/artist/', label: 'Artist profiles' },
   { section: 'collector', href: '/admin/profiles/collector/', label: 'Collector profiles' },
   { section: 'audit', href: '/admin/audit/', label: 'Audit log' },
+  { section: 'webhooks', href: '/admin/webhooks/', label: 'Webhooks', superuser: true },
 ];
 
 export function displayName(user: Pick<User, 'username' | 'email' | 'id'>): string {
@@ -29,7 +30,8 @@ export function displayName(user: Pick<User, 'username' | 'email' | 'id'>): stri
 
 function nav(o: LayoutOptions): SafeHtml {
   if (!o.staff) return html``;
-  const links = NAV.map((n) => html`<li><a href="${n.href}"${n.section === o.section ? html` aria-current="page"` : ''}>${n.label}</a></li>`);
+  const mine = NAV.filter((n) => !n.superuser || o.staff!.is_superuser === 1);
+  const links = mine.map((n) => html`<li><a href="${n.href}"${n.section === o.section ? html` aria-current="page"` : ''}>${n.label}</a></li>`);
   return html`<nav aria-label="Main"><ul class="nav">${links}</ul></nav>
 <div class="who"><span>Logged in as <strong>${displayName(o.staff)}</strong></span>
 <form method="post" action="/admin/logout/" class="inline">${csrfField(o.csrf ?? '')}<button type="submit" class="link">Log out</button></form></div>`;

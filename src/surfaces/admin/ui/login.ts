@@ -1,6 +1,8 @@
 // /admin/login/ and /admin/logout/ (admin.md §2.2, §2.3). The login is the core's one password
 // login (lockout, streak, audit) with `requireStaff`, and it sets the login slot of the shared
-// `sessionid` session, so it logs in on `users` too.
+// `sessionid` session, so it logs in on `users` too. For a staff account with TOTP on, the right
+// password leads to the second page instead (login-mfa.ts, mfa.md §4); with ADMIN_REQUIRE_MFA, a
+// staff account without a second factor is refused after its password.
 import { FORM_WORDS, type FormErrors } from '../../../core/django-forms.js';
 import { pyStrip } from '../../../http/fields.js';
 import { requestMeta } from '../../../http/request.js';
@@ -12,21 +14,24 @@ import { formAlert, textField } from './forms.js';
 import { html, when } from './html.js';
 import { csrfField, displayName } from './layout.js';
 import { type StaffCall, type UiCall, type UiRoute, publicPage, staffPage } from './style.js';
-import { safeNext } from './paths.js';
+import { safeNext, secondPagePath } from './paths.js';
+import { holdSecondStep } from './second-step-session.js';
+import { MFA_REQUIRED } from '../service/policy.js';
 
-const LOGIN_MESSAGES = {
+export const LOGIN_MESSAGES = {
   badCredentials: 'Please enter the correct username or email and password for a staff account.',
   locked: 'Locked out due to too many login failures.',
+  mfaRequired: MFA_REQUIRED,
 } as const;
 
-interface LoginForm {
+export interface LoginForm {
   username: string;
   next: string;
   errors?: FormErrors;
   alert?: string;
 }
 
-function loginPage(call: UiCall, f: LoginForm, status = 200): GenericReply {
+export function loginPage(call: UiCall, f: LoginForm, status = 200): GenericReply {
   const other = call.login && !isStaff(call.login.user) ? call.login.user : null;
   const body = html`<section class="panel narrow">
 <h1>Log in</h1>
@@ -64,10 +69,20 @@ async function logIn(call: UiCall): Promise<GenericReply> {
   const { ctx } = call;
   const user = await ctx.accounts.byLogin(username);
   const refused = (locked: boolean) => loginPage(call, { username, next, alert: locked ? LOGIN_MESSAGES.locked : LOGIN_MESSAGES.badCredentials }, locked ? 403 : 200);
-  const outcome = await ctx.login.attempt({ user, password, identifier: username, method: 'session', meta: requestMeta(call.request, 'admin'), requireStaff: true });
-  if (!outcome.ok) return refused(outcome.reason === 'locked');
-  await startLogin(ctx, call.request, call.reply, outcome.user);
-  return call.redirect(safeNext(next));
+  const outcome = await ctx.login.attempt({
+    user, password, identifier: username, method: 'session', meta: requestMeta(call.request, 'admin'),
+    requireStaff: true, secondFactor: 'admin', requireSecondFactor: ctx.config.adminRequireMfa,
+  });
+  if (outcome.ok) {
+    await startLogin(ctx, call.request, call.reply, outcome.user);
+    return call.redirect(safeNext(next));
+  }
+  if (outcome.reason === 'mfa_required' && outcome.challenge) {
+    await holdSecondStep(ctx, call.request, call.reply, outcome.challenge);
+    return call.redirect(secondPagePath(next));
+  }
+  if (outcome.reason === 'second_factor_missing') return loginPage(call, { username, next, alert: LOGIN_MESSAGES.mfaRequired }, 403);
+  return refused(outcome.reason === 'locked');
 }
 
 async function logOut(call: StaffCall): Promise<GenericReply> {
@@ -78,6 +93,7 @@ async function logOut(call: StaffCall): Promise<GenericReply> {
 export function loginPages(services: AdminServices): UiRoute[] {
   return [
     publicPage(services, '/admin/login/', 'Log in', { GET: showLogin, POST: logIn }),
-    staffPage(services, '/admin/logout/', 'Log out', { POST: logOut }),
+    // Staff refused by the two-factor policy may still log out.
+    { ...staffPage(services, '/admin/logout/', 'Log out', { POST: logOut }), extra: { mfaPolicyExempt: true } },
   ];
 }

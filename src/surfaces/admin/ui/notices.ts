@@ -17,6 +17,8 @@ const NOTICES = {
   'user.password': { level: 'success', text: 'The password was changed. Every session and token of the user has ended.' },
   'user.unlocked': { level: 'success', text: 'The user was unlocked.' },
   'user.revoked': { level: 'success', text: 'Every session and token of the user has ended.' },
+  'user.mfa_reset': { level: 'success', text: 'Two-factor authentication was turned off and the passkeys removed. Every session and token of the user has ended.' },
+  'login.mfa_expired': { level: 'error', text: 'The sign-in took too long or was used up. Log in again.' },
   'user.reset_sent': { level: 'success', text: 'A password reset email was sent.' },
   'user.no_email': { level: 'error', text: MESSAGES.noEmail },
   'user.reset_too_soon': { level: 'error', text: MESSAGES.resetTooSoon },

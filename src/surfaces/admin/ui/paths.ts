@@ -1,6 +1,7 @@
 // Paths of the admin UI: where the login page sends people back to (admin.md §2.1, §2.3).
 
 const LOGIN = '/admin/login/';
+export const SECOND_PAGE = '/admin/login/mfa/';
 const ORIGIN = 'http://admin.invalid';
 
 /**
@@ -25,4 +26,9 @@ export function safeNext(next: string | undefined): string {
   }
   if (url.origin !== ORIGIN || !url.pathname.startsWith('/admin/')) return '/admin/';
   return url.pathname + url.search;
+}
+
+/** The second page of the login (mfa.md §4), carrying `next` on. */
+export function secondPagePath(next: string): string {
+  return next ? `${SECOND_PAGE}?next=${encodeURIComponent(next).replaceAll('%2F', '/')}` : SECOND_PAGE;
 }

@@ -3,6 +3,7 @@
 import type { GenericReply } from '../../../http/surface.js';
 import { type HtmlValue, html } from './html.js';
 import { layout } from './layout.js';
+import { MFA_REQUIRED } from '../service/policy.js';
 
 export const UI_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Cache-Control': 'no-store',
@@ -50,6 +51,8 @@ export const UI = {
   serverError: frozen(errorPage(500, UI_MESSAGES.serverError)),
   badRequest: frozen(errorPage(400, UI_MESSAGES.badRequest)),
   unavailable: frozen(errorPage(503, UI_MESSAGES.unavailable, undefined, { 'Retry-After': '5' })),
+  /** ADMIN_REQUIRE_MFA (mfa.md §4): staff without a second factor. */
+  mfaRequired: frozen(errorPage(403, MFA_REQUIRED)),
 } as const;
 
 /** The 403 page of a failed CSRF check, naming the check. */

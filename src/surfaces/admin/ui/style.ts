@@ -48,10 +48,15 @@ export interface StaffCall extends UiCall {
   actor: Actor;
 }
 
-/** Sends anyone but logged-in staff to the login page from a staff page, before its view. */
-const staffOnly: Stage<UiAuth> = async ({ route, auth, request }) => {
-  if (route.credential !== 'required' || (auth && isStaff(auth.user))) return undefined;
-  return redirect(loginRedirect(request.url));
+/**
+ * Sends anyone but logged-in staff to the login page from a staff page, before its view; staff
+ * that the two-factor policy refuses (ADMIN_REQUIRE_MFA) get its 403 page, logout excepted.
+ */
+const staffOnly: Stage<UiAuth> = async ({ ctx, route, auth, request }) => {
+  if (route.credential !== 'required') return undefined;
+  if (!auth || !isStaff(auth.user)) return redirect(loginRedirect(request.url));
+  if (route.extra?.mfaPolicyExempt) return undefined;
+  return (await ctx.admin.refusedByMfaPolicy(auth.user)) ? UI.mfaRequired : undefined;
 };
 
 const NO_HEADERS = Object.freeze({});

@@ -88,6 +88,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .stat-label{color:var(--muted)}
 .stat a .stat-label{color:var(--accent);text-decoration:underline}
 .facts{margin:0}
+.webhook h2{overflow-wrap:anywhere}
 .facts div{display:grid;grid-template-columns:9.5rem minmax(0,1fr);gap:.75rem;padding:.35rem 0;border-bottom:1px solid var(--line)}
 .facts div:last-child{border-bottom:0}
 .facts dt{font-weight:600;color:var(--muted)}

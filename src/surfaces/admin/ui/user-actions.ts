@@ -1,6 +1,6 @@
-// The account actions of the UI (admin.md §2.2, §2.6): set password, unlock, revoke sessions,
-// send the reset mail, delete. Each runs the shared action and answers 302 with a notice, or
-// the 403 page for a superuser-only action tried by staff.
+// The account actions of the UI (admin.md §2.2, §2.6, mfa.md §4): set password, unlock, revoke
+// sessions, turn off two-factor, send the reset mail, delete. Each runs the shared action and
+// answers 302 with a notice, or the 403 page for a superuser-only action tried by staff.
 import type { User } from '../../../core/accounts.js';
 import type { GenericReply } from '../../../http/surface.js';
 import type { AdminServices } from '../service/index.js';
@@ -63,6 +63,8 @@ const unlock = onTouchable(async (call, user) => afterAction(call, user, await c
 
 const revoke = onTouchable(async (call, user) => afterAction(call, user, await call.services.users.revokeSessions(call.actor, user), 'user.revoked'));
 
+const resetMfa = onTouchable(async (call, user) => afterAction(call, user, await call.services.users.resetTwoFactor(call.actor, user), 'user.mfa_reset'));
+
 // Superuser-only on a superuser, like every other action on one (admin.md §1).
 async function sendReset(call: StaffCall): Promise<GenericReply> {
   const user = await call.ctx.admin.userByPathId(call.params.id);
@@ -103,6 +105,7 @@ export function userActionPages(services: AdminServices): UiRoute[] {
     staffPage(services, '/admin/users/:id/password/', 'Set password', { GET: showPassword, POST: setPassword }),
     staffPage(services, '/admin/users/:id/unlock/', 'Unlock', { POST: unlock }),
     staffPage(services, '/admin/users/:id/revoke-sessions/', 'Revoke sessions', { POST: revoke }),
+    staffPage(services, '/admin/users/:id/mfa/reset/', 'Turn off two-factor', { POST: resetMfa }),
     staffPage(services, '/admin/users/:id/send-reset/', 'Send reset', { POST: sendReset }),
     staffPage(services, '/admin/users/:id/delete/', 'Delete user', { GET: confirmDelete, POST: remove }),
   ];

@@ -38,6 +38,7 @@ function fields(u: UserJson, x: UserExtras): SafeHtml {
     ['Failed logins', String(u.failed_logins)], ['Created', timeText(u.created)], ['Updated', timeText(u.updated)],
     ['Last login', timeText(u.last_login)], ['Knox tokens', String(x.knoxTokens)], ['Live v1 JWT logins', String(x.jwtLogins)],
     ['Account key', x.hasAccountKey ? 'Yes' : 'No'],
+    ['Two-factor (TOTP)', yesNo(u.mfa.totp)], ['Recovery codes left', String(u.mfa.recovery_codes_left)], ['Passkeys', String(u.mfa.passkeys)],
   ];
   return html`<dl class="facts">${rows.map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>`;
 }
@@ -55,6 +56,7 @@ function actions(call: StaffCall, u: UserJson): SafeHtml {
 ${buttonForm(`${base}/unlock/`, 'Unlock', csrf)}
 ${buttonForm(`${base}/revoke-sessions/`, 'Revoke sessions', csrf)}
 ${buttonForm(`${base}/send-reset/`, 'Send reset email', csrf)}
+${when(u.mfa.totp || u.mfa.passkeys > 0, () => buttonForm(`${base}/mfa/reset/`, 'Turn off two-factor', csrf, 'danger'))}
 <a class="btn btn-danger" href="${base}/delete/">Delete</a></div>`;
 }
 
@@ -78,7 +80,7 @@ ${when(isSuperuser(call.staff), () => checkboxField({ name: 'is_superuser', labe
 }
 
 async function detailPage(call: StaffCall, user: User, state: EditState | null, status = 200): Promise<GenericReply> {
-  const u = userJson(user, call.ctx.lockout, await v1AvatarUrl(call.ctx, call.request, user));
+  const u = userJson(user, call.ctx.lockout, await v1AvatarUrl(call.ctx, call.request, user), await call.ctx.admin.mfaOf(user.number));
   const x = await call.services.queries.extras(user);
   const editable = mayTouch(call.staff, user);
   const body = html`<h1>${displayName(user)}</h1>
@@ -125,7 +127,7 @@ async function saveUser(call: StaffCall): Promise<GenericReply> {
   if (r.ok) return call.redirect(`/admin/users/${user.id}/`, 'user.updated');
   if (r.kind === 'forbidden') return UI.permissionDenied;
   if (r.kind === 'gone') return UI.notFound;
-  const values = submittedValues(call.form, storedValues(userJson(user, call.ctx.lockout, null)));
+  const values = submittedValues(call.form, storedValues(userJson(user, call.ctx.lockout, null, await call.ctx.admin.mfaOf(user.number))));
   return detailPage(call, user, r.kind === 'invalid' ? { values, errors: r.errors } : { values, alert: r.message });
 }
 
