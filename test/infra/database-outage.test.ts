@@ -59,9 +59,13 @@ async function surfaceRequests(): Promise<[string, () => Promise<HttpResponse>, 
   const users = await csrfClient('/get-csrf-token/');
   const adminUi = await csrfClient('/admin/login/');
   const who = identity('blocked');
+  const picker = await request(t.url, 'POST', '/account/register', { json: { username: `pic${who.username}`, email: `pic-${who.email}`, password: 'pass word' } });
+  expect(picker.json.success, picker.text).toBe(true);
   return [
     ['v1 register', () => request(t.url, 'POST', V1 + 'register/', { json: { ...who, confirm_password: who.password } }), V1_OUTAGE],
     ['api-user register', () => request(t.url, 'POST', '/api/user/register', { json: { email: `a-${who.email}`, full_name: 'A', password: 'correct horse' } }), DETAIL_OUTAGE],
+    // A failed save answers like an unknown picture id, but an outage is not a failed save.
+    ['account set_picture', () => request(t.url, 'POST', '/account/set_picture', { headers: { authorization: `Token ${picker.json.token}` }, json: { id: 2 } }), DETAIL_OUTAGE],
     ['account register', () => request(t.url, 'POST', '/account/register', { json: { username: `acc${who.username}`, email: `acc-${who.email}`, password: 'pass word' } }), DETAIL_OUTAGE],
     ['users register', () => users.client.post('/users/register/', { json: { username: `u${who.username}`, password1: 'Tr0ub4dor&3-horse', password2: 'Tr0ub4dor&3-horse' }, headers: { 'x-csrftoken': users.token } }), { error: 'Service temporarily unavailable.' }],
     ['user-account registration', () => request(t.url, 'POST', '/user_account/registration', { json: { username: `ua${who.username}`, full_name: 'U', email: `ua-${who.email}`, pwd: 'pw-secret-1', phone: null, contacts: null } }), { msg: 'Service temporarily unavailable.' }],

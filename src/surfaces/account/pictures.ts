@@ -1,5 +1,6 @@
 // GET /account/get_pictures and POST /account/set_picture (account.md §2.6, §2.7).
 import type { AppContext } from '../../context.js';
+import { isServiceUnavailable } from '../../errors.js';
 import { DRF_BODY_DOCS, DRF_COMMON_DOCS, callerOf } from '../../http/drf-style.js';
 import { serializerInput } from '../../http/drf-fields.js';
 import { pyStrip } from '../../http/fields.js';
@@ -26,12 +27,13 @@ export function pictureId(value: unknown): number | null {
   return /^[+-]?[0-9]+$/.test(text) ? Number(text) : null;
 }
 
-/** A failure while saving answers like an unknown id (§2.7), and is logged. */
+/** A failure while saving answers like an unknown id (§2.7), and is logged; an outage stays a 503. */
 async function save(ctx: AppContext, userNumber: number, picture: string): Promise<boolean> {
   try {
     const user = await ctx.accounts.byNumber(userNumber);
     return user !== undefined && (await ctx.actions.update(user, { picture }, { meta: { surface: 'account', ip: null, userAgent: null }, audit: 'self' })).ok;
   } catch (err) {
+    if (isServiceUnavailable(err)) throw err;
     ctx.log.error({ err }, 'saving the account picture failed');
     return false;
   }
