@@ -54,16 +54,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   const { app, core: ctx } = await buildApp(config);
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.server.address() as AddressInfo;
-  const admin = config.surfaces.includes('admin');
-  const line = startLine({
-    url: localUrl(config.host, port),
-    surfaces: config.surfaces,
-    // Only a hint: a failed look-up leaves it out rather than stopping a service that runs.
-    hasSuperuser: admin ? await ctx.accounts.hasActiveSuperuser().catch(() => null) : null,
-    envFile: options.envFile ?? null,
-  });
-  ctx.log.info({ ...line.fields, surfaces: config.surfaces, database: ctx.dialect, kv: ctx.kv.kind }, line.msg);
-
+  // The stop handlers come before the ready line: a supervisor may signal as soon as it reads it.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -86,4 +77,13 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const admin = config.surfaces.includes('admin');
+  const line = startLine({
+    url: localUrl(config.host, port),
+    surfaces: config.surfaces,
+    // Only a hint: a failed look-up leaves it out rather than stopping a service that runs.
+    hasSuperuser: admin ? await ctx.accounts.hasActiveSuperuser().catch(() => null) : null,
+    envFile: options.envFile ?? null,
+  });
+  ctx.log.info({ ...line.fields, surfaces: config.surfaces, database: ctx.dialect, kv: ctx.kv.kind }, line.msg);
 }
