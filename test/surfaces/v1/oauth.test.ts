@@ -313,12 +313,14 @@ describe('a first sign-in (§2.4, §2.5, §3 rule 4)', () => {
 describe('which account a provider identity signs into (§3)', () => {
   it('rule 3: a verified local account with the verified address is linked; a notice goes to it', async () => {
     const local = await localUser(true);
+    const created = await events('user.created', local.id); // its registration's
     const sub = providerAccount({ email: local.email });
     const r = await signIn(sub);
     expect(r.id).toBe(local.id);
     expect(await audit('oauth.link', local.id)).toEqual([{ provider: 'corp', via: 'email' }]);
     await mailTo(local.email, 'A Corp SSO sign-in was linked to your account');
-    expect(await events('user.created', local.id)).toEqual([]);
+    expect(created).toHaveLength(1);
+    expect(await events('user.created', local.id)).toEqual(created);
   });
 
   it('rule 3: an unverified local address is never taken over: login_error=account_exists', async () => {
