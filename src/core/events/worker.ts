@@ -235,31 +235,37 @@ export class DeliveryWorker extends BackgroundLoop {
   private async settle(job: Job, r: Exclude<PostResult, { kind: 'aborted' }>): Promise<void> {
     const at = this.clock.now();
     const o = this.outcome(job, r, at);
-    const updated = await this.d.db
-      .updateTable('webhook_deliveries')
-      .set({
-        status: o.status,
-        attempts: job.attempts + 1,
-        // An endpoint disabled meanwhile (by the admin) gets its retry parked, not scheduled.
-        next_attempt_at: o.next === null ? null : dueIfSendable(o.next),
-        last_status_code: o.code,
-        last_error: o.error,
-        last_response: o.response,
-        lease_owner: null,
-        lease_until: null,
-        updated: at,
-      })
-      .where('id', '=', job.id)
-      .where('lease_owner', '=', this.owner)
-      .returning('id')
-      .executeTakeFirst();
-    // Lost the claim (it ran out and another worker has it) or the endpoint is gone: that
-    // worker's outcome is the one that counts.
-    if (!updated) return;
+    // The attempt's outcome and the endpoint's health commit together: a disabled endpoint is
+    // never seen without its audit entry, nor a failed attempt without its effect on the streak.
+    const settled = await this.d.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('webhook_deliveries')
+        .set({
+          status: o.status,
+          attempts: job.attempts + 1,
+          // An endpoint disabled meanwhile (by the admin) gets its retry parked, not scheduled.
+          next_attempt_at: o.next === null ? null : dueIfSendable(o.next),
+          last_status_code: o.code,
+          last_error: o.error,
+          last_response: o.response,
+          lease_owner: null,
+          lease_until: null,
+          updated: at,
+        })
+        .where('id', '=', job.id)
+        .where('lease_owner', '=', this.owner)
+        .returning('id')
+        .executeTakeFirst();
+      // Lost the claim (it ran out and another worker has it) or the endpoint is gone: that
+      // worker's outcome is the one that counts.
+      if (!updated) return false;
+      if (o.status === 'succeeded') await this.health.succeeded(job.endpoint_id, trx);
+      else await this.health.failed(job.endpoint_id, at, o.gone, trx);
+      return true;
+    });
+    if (!settled) return;
     const result: DeliveryResult = o.status === 'succeeded' ? 'succeeded' : o.status === 'pending' ? 'retry' : 'failed';
     this.d.metrics?.deliveries.inc({ result });
-    if (o.status === 'succeeded') await this.health.succeeded(job.endpoint_id);
-    else await this.health.failed(job.endpoint_id, at, o.gone);
   }
 
   private async release(id: string): Promise<void> {
