@@ -141,7 +141,7 @@ describe.runIf(usingPostgres)('PostgreSQL connections terminated (pg_terminate_b
     expect(codes.filter((s) => s >= 500 && s !== 503), JSON.stringify(Object.fromEntries(statuses))).toEqual([]);
     await eventually(async () => (await request(t.url, 'POST', V1 + 'login-knox/', { json: { email: user.email, password: user.password } })).status === 200);
     expect((await request(t.url, 'GET', '/readyz')).status).toBe(200);
-  });
+  }, 120_000);
 });
 
 describe.runIf(usingPostgres)('PostgreSQL frozen or restarted (faults given through a proxy)', () => {
