@@ -59,8 +59,11 @@ function readClientData(encoded: string): ClientData | null {
   } catch {
     return null;
   }
-  if (!isRecord(cd) || typeof cd.type !== 'string' || typeof cd.challenge !== 'string' || typeof cd.origin !== 'string') return null;
-  return { type: cd.type, challenge: cd.challenge, origin: cd.origin, crossOrigin: cd.crossOrigin === true };
+  if (!isRecord(cd)) return null;
+  // Client data that decodes is judged, not "malformed": a missing or odd type, challenge or
+  // origin is a wrong one (passkeys.md: the login's one 401, the registration's "Passkey error").
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return { type: text(cd.type), challenge: text(cd.challenge), origin: text(cd.origin), crossOrigin: cd.crossOrigin === true };
 }
 
 function readAuthData(bytes: Uint8Array): ParsedAuthenticatorData | null {

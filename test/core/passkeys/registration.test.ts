@@ -215,8 +215,8 @@ describe('registering a passkey (§2.2)', () => {
       { ...credential, response: { ...credential.response, attestationObject: undefined } },
       { ...credential, response: { ...credential.response, attestationObject: 'AAAA' } },
       { ...credential, response: { ...credential.response, clientDataJSON: Buffer.from('not json').toString('base64url') } },
-      { ...credential, response: { ...credential.response, clientDataJSON: Buffer.from('{"type":1}').toString('base64url') } },
     ];
+    // (Client data that decodes to an object is judged instead: a missing or odd type is a wrong type.)
     for (const b of broken) expect(await register(user, b), JSON.stringify(b)?.slice(0, 80)).toEqual({ ok: false, reason: 'malformed' });
     expect((await register(user, credential)).ok).toBe(true);
   });

@@ -440,6 +440,10 @@ describe('POST login-passkey/ (§3.2)', () => {
     const typed = await f.assertion(client);
     typed.credential.response.clientDataJSON = rewriteClientData(typed.credential.response.clientDataJSON, (cd) => (cd.type = 'webauthn.create'));
     await refused('type', typed);
+    // Client data that names no type, challenge or origin at all is a wrong one, not a field error.
+    const bare = await f.assertion(client);
+    bare.credential.response.clientDataJSON = Buffer.from('{}').toString('base64url');
+    await refused('type', bare);
     // A bad signature.
     const forged = await f.assertion(client);
     const sig = Buffer.from(forged.credential.response.signature, 'base64url');
