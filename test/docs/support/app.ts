@@ -38,7 +38,10 @@ export async function startExampleEnv(file: Pick<ExampleFile, 'settings' | 'supe
     const t = await startApp(settings);
     for (const s of file.superusers ?? []) {
       const r = await t.ctx.accounts.create({ email: s.email, username: s.username, password: s.password, isStaff: true, isSuperuser: true, isActive: true, emailVerified: false });
-      if (!r.ok) throw new Error(`superuser ${s.email}: ${r.conflict} taken`);
+      if (!r.ok) {
+        await t.close();
+        throw new Error(`superuser ${s.email}: ${r.conflict} taken`);
+      }
     }
     return {
       t,
