@@ -4,7 +4,7 @@
 // request reaches; and the markdown shows each of them exactly as recorded.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { startExampleApp } from './support/app.js';
+import { startExampleEnv } from './support/app.js';
 import { operationIndex } from './support/operations.js';
 import { SURFACES, fillMarkers, loadExampleFiles, markdownFiles } from './support/render.js';
 import { Replay } from './support/replay.js';
@@ -15,18 +15,18 @@ describe.each(SURFACES)('the %s examples', (surface) => {
   it('replay in order against a fresh app with the recorded answers', async () => {
     const file = files.get(surface);
     expect(file, `docs/api/examples/${surface}.json`).toBeDefined();
-    const t = await startExampleApp(file!);
+    const env = await startExampleEnv(file!);
     try {
-      const operations = await operationIndex(t.url);
-      const replay = new Replay(t);
+      const operations = await operationIndex(env.t.url);
+      const replay = new Replay(env, file!);
       for (const ex of file!.exchanges) {
         expect(ex.operationId, `${ex.id}: the operation of ${ex.request.method} ${ex.request.path}`).toBe(operations.operationOf(ex.request.method, ex.request.path));
         await replay.run(ex);
       }
     } finally {
-      await t.close();
+      await env.close();
     }
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('the markdown of docs/api/', () => {

@@ -9,7 +9,7 @@
 // what --render would write.
 import fs from 'node:fs';
 import { SCENARIOS } from './scenarios/index.js';
-import { startExampleApp } from './support/app.js';
+import { startExampleEnv } from './support/app.js';
 import type { ExampleFile } from './support/exchange.js';
 import { operationIndex } from './support/operations.js';
 import { Recorder } from './support/recorder.js';
@@ -20,15 +20,21 @@ async function record(names: string[]): Promise<void> {
   if (unknown.length) throw new Error(`no scenario for ${unknown.join(', ')}`);
   for (const scenario of SCENARIOS) {
     if (names.length && !names.includes(scenario.surface)) continue;
-    const t = await startExampleApp(scenario);
+    const env = await startExampleEnv(scenario);
     try {
-      const recorder = new Recorder(t, await operationIndex(t.url));
+      const recorder = new Recorder(env.t, await operationIndex(env.t.url), env.clients, env.services);
       await scenario.run(recorder);
-      const file: ExampleFile = { surface: scenario.surface, settings: scenario.settings, ...(scenario.superusers ? { superusers: scenario.superusers } : {}), exchanges: recorder.exchanges };
+      const file: ExampleFile = {
+        surface: scenario.surface,
+        settings: scenario.settings,
+        ...(scenario.superusers ? { superusers: scenario.superusers } : {}),
+        ...(scenario.services ? { services: env.services } : {}),
+        exchanges: recorder.exchanges,
+      };
       fs.writeFileSync(exampleFilePath(scenario.surface), JSON.stringify(file, null, 2) + '\n');
       console.log(`${scenario.surface}: ${recorder.exchanges.length} exchanges recorded`);
     } finally {
-      await t.close();
+      await env.close();
     }
   }
 }

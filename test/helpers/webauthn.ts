@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { type TestBrowser, type VirtualAuthenticator, type VirtualAuthenticatorOptions, addVirtualAuthenticator } from './browser.js';
 
-const PAGE = `<!doctype html>
+/** The test page: it runs a ceremony on the options JSON it is given and hands back credential.toJSON(). */
+export const PASSKEY_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Passkey test page</title></head>
 <body>
 <script>
@@ -44,7 +45,7 @@ export async function startPasskeyPage(): Promise<PasskeyPageServer> {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(PAGE);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(PASSKEY_PAGE);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -13,7 +13,8 @@ import type { GenericReply } from '../../http/surface.js';
 import { issueV1Login } from './issue-login.js';
 import { LOCKED, NO_CONTENT, NO_STORE, TEXT, invalid, json, unauthorized } from './messages.js';
 import { credentialUsed } from './password-change.js';
-import { BAD_REQUEST, COMMON, JwtLoginAnswer, KnoxLoginAnswer, NO_CONTENT as NO_CONTENT_DOC } from './schemas.js';
+import { BAD_REQUEST, COMMON, JwtLoginAnswer, KnoxLoginAnswer, NO_CONTENT as NO_CONTENT_DOC, says } from './schemas.js';
+import { MFA_LOGIN, MFA_LOGIN_BODY, MFA_PASSWORD_BODY, MFA_STATUS, RECOVERY_CODES, TOTP_CONFIRM_BODY, TOTP_DISABLE_BODY, TOTP_ENROLMENT } from './examples.js';
 import { type V1Call, type V1Route, challengeOf, signedIn, v1Path } from './style.js';
 import { type FieldSpec, passwordField, validate } from './validation.js';
 
@@ -172,7 +173,7 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
     }
   }
 
-  const REFUSED_401 = { description: '"Invalid or expired MFA token.", "Invalid code." or "No active account found with the given credentials."', schema: Refusal };
+  const REFUSED_401 = { description: '"Invalid or expired MFA token.", "Invalid code." or "No active account found with the given credentials."', schema: Refusal, example: MFA_TEXT.invalidCode };
 
   return [
     {
@@ -181,7 +182,7 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
       credential: 'required',
       throttle: 'user',
       methods: {
-        GET: { operationId: 'v1MfaStatus', summary: 'Whether TOTP is on, recovery codes left, passkeys registered', responses: { 200: { description: 'The two-factor state', schema: Status }, ...COMMON }, handle: status },
+        GET: { operationId: 'v1MfaStatus', summary: 'Whether TOTP is on, recovery codes left, passkeys registered', responses: { 200: { description: 'The two-factor state', schema: Status, example: MFA_STATUS }, ...COMMON }, handle: status },
       },
     },
     {
@@ -193,11 +194,11 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
         POST: {
           operationId: 'v1MfaTotpStart',
           summary: 'Start TOTP enrolment: a new secret, pending for 10 minutes until confirmed',
-          body: { schema: PasswordBody },
+          body: { schema: PasswordBody, example: MFA_PASSWORD_BODY },
           responses: {
-            200: { description: 'The secret, its otpauth URL and a QR code (Cache-Control: no-store)', schema: Enrolment },
+            200: { description: 'The secret, its otpauth URL and a QR code (Cache-Control: no-store)', schema: Enrolment, example: TOTP_ENROLMENT },
             400: BAD_REQUEST,
-            409: { description: '"Two-factor authentication is already enabled."', schema: Refusal },
+            409: says(MFA_TEXT.alreadyEnabled),
             ...COMMON,
           },
           handle: start,
@@ -205,7 +206,7 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
         DELETE: {
           operationId: 'v1MfaTotpDisable',
           summary: 'Turn TOTP off with the password and a TOTP or recovery code; the secret and recovery codes are deleted',
-          body: { schema: DisableBody },
+          body: { schema: DisableBody, example: TOTP_DISABLE_BODY },
           responses: { 204: NO_CONTENT_DOC, 400: BAD_REQUEST, ...COMMON },
           handle: disable,
         },
@@ -220,8 +221,8 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
         POST: {
           operationId: 'v1MfaTotpConfirm',
           summary: 'Confirm enrolment with a first code: TOTP is on; every other session ends',
-          body: { schema: CodeBody },
-          responses: { 200: { description: '10 recovery codes (Cache-Control: no-store)', schema: RecoveryCodes }, 400: BAD_REQUEST, ...COMMON },
+          body: { schema: CodeBody, example: TOTP_CONFIRM_BODY },
+          responses: { 200: { description: '10 recovery codes (Cache-Control: no-store)', schema: RecoveryCodes, example: RECOVERY_CODES }, 400: BAD_REQUEST, ...COMMON },
           handle: confirm,
         },
       },
@@ -235,8 +236,8 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
         POST: {
           operationId: 'v1MfaRecoveryCodes',
           summary: 'A new set of 10 recovery codes; the old set no longer works',
-          body: { schema: PasswordBody },
-          responses: { 200: { description: '10 recovery codes (Cache-Control: no-store)', schema: RecoveryCodes }, 400: BAD_REQUEST, ...COMMON },
+          body: { schema: PasswordBody, example: MFA_PASSWORD_BODY },
+          responses: { 200: { description: '10 recovery codes (Cache-Control: no-store)', schema: RecoveryCodes, example: RECOVERY_CODES }, 400: BAD_REQUEST, ...COMMON },
           handle: regenerate,
         },
       },
@@ -252,13 +253,13 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
           operationId: 'v1LoginMfa',
           summary: 'Complete a knox or JWT login with a TOTP code or a recovery code',
           description: 'Answers as the login that started it would have on success: the knox token body, or the JWT body with the sessionid cookie.',
-          body: { schema: LoginBody },
+          body: { schema: LoginBody, example: MFA_LOGIN_BODY },
           responses: {
-            200: { description: 'Logged in (Cache-Control: no-store; a JWT login also sets sessionid)', schema: Type.Union([KnoxLoginAnswer, JwtLoginAnswer]) },
+            200: { description: 'Logged in (Cache-Control: no-store; a JWT login also sets sessionid)', schema: Type.Union([KnoxLoginAnswer, JwtLoginAnswer]), example: MFA_LOGIN },
             400: BAD_REQUEST,
             ...COMMON,
             401: REFUSED_401,
-            403: { description: '"Locked out due to too many login failures.", or a cross-site request', schema: Refusal },
+            403: { description: '"Locked out due to too many login failures.", or a cross-site request', schema: Refusal, example: TEXT.lockedOut },
           },
           handle: secondStep,
         },

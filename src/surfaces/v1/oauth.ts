@@ -20,6 +20,7 @@ import { BAD_REQUEST, COMMON, Errors, JwtLoginAnswer, KnoxLoginAnswer, NO_CONTEN
 import { type V1Call, type V1Route, challengeOf, signedIn, v1Path } from './style.js';
 import { parseUuid } from './uuid.js';
 import { validate } from './validation.js';
+import { IDENTITIES, OAUTH_EXCHANGE_BODY, OAUTH_LINK, OAUTH_LINK_BODY, OAUTH_LOGIN, OAUTH_PROVIDERS } from './examples.js';
 
 export const OAUTH_TEXT = {
   nextRefused: 'Next error. Redirect target is not allowed.',
@@ -182,7 +183,7 @@ export function oauthRoutes(ctx: AppContext): V1Route[] {
         GET: {
           operationId: 'v1OAuthProviders',
           summary: 'The configured OpenID Connect providers, in configuration order',
-          responses: { 200: { description: 'id and display name of each provider', schema: Type.Array(ProviderSchema) }, ...COMMON },
+          responses: { 200: { description: 'id and display name of each provider', schema: Type.Array(ProviderSchema), example: OAUTH_PROVIDERS }, ...COMMON },
           handle: providers,
         },
       },
@@ -221,10 +222,10 @@ export function oauthRoutes(ctx: AppContext): V1Route[] {
         POST: {
           operationId: 'v1OAuthLink',
           summary: 'Start linking a provider to the caller: the authorization URL to open; sets the gh_oauth binding cookie',
-          body: { schema: Type.Object({ next: Type.String() }, { required: ['next'] }) },
+          body: { schema: Type.Object({ next: Type.String() }, { required: ['next'] }), example: OAUTH_LINK_BODY },
           responses: {
-            200: { description: 'The authorization URL', schema: Type.Object({ url: Type.String({ format: 'uri' }) }) },
-            400: { description: 'Field errors or "Next error. Redirect target is not allowed."', schema: Errors },
+            200: { description: 'The authorization URL', schema: Type.Object({ url: Type.String({ format: 'uri' }) }), example: OAUTH_LINK },
+            400: { description: 'Field errors or "Next error. Redirect target is not allowed."', schema: Errors, example: OAUTH_TEXT.nextRefused },
             404: says('Not found.'),
             503: says('Provider is unavailable.'),
             ...COMMON,
@@ -264,16 +265,17 @@ export function oauthRoutes(ctx: AppContext): V1Route[] {
         POST: {
           operationId: 'v1OAuthExchange',
           summary: 'Exchange a one-time login code for the credential of the kind chosen at start',
-          body: { schema: Type.Object({ login_code: Type.String() }, { required: ['login_code'] }) },
+          body: { schema: Type.Object({ login_code: Type.String() }, { required: ['login_code'] }), example: OAUTH_EXCHANGE_BODY },
           responses: {
             200: {
-              description: 'The login-knox/ body, the login-jwt/ body with Set-Cookie: sessionid, or the two-factor challenge of mfa.md',
+              description: 'The login-knox/ body, the login-jwt/ body with Set-Cookie: sessionid, or (two-factor on) the challenge that login/mfa/ completes',
               schema: Type.Union([KnoxLoginAnswer, JwtLoginAnswer, MfaChallenge]),
+              example: OAUTH_LOGIN,
             },
             400: BAD_REQUEST,
             ...COMMON,
-            401: { description: '"Invalid or expired login code.", "No active account found with the given credentials." (inactive)', schema: Type.String() },
-            403: { description: 'Locked out, or a cross-site request', schema: Type.String() },
+            401: { description: '"Invalid or expired login code.", "No active account found with the given credentials." (inactive)', schema: Type.String(), example: OAUTH_TEXT.invalidCode },
+            403: { description: 'Locked out, or a cross-site request', schema: Type.String(), example: TEXT.lockedOut },
           },
           handle: exchange,
         },
@@ -288,7 +290,7 @@ export function oauthRoutes(ctx: AppContext): V1Route[] {
         GET: {
           operationId: 'v1ListIdentities',
           summary: 'The provider identities linked to the caller',
-          responses: { 200: { description: 'The identities', schema: Type.Array(IdentitySchema) }, ...COMMON },
+          responses: { 200: { description: 'The identities', schema: Type.Array(IdentitySchema), example: IDENTITIES }, ...COMMON },
           handle: identities,
         },
       },

@@ -17,6 +17,7 @@ import { BAD_UUID, LOCKED, NO_CONTENT, NO_STORE, TEXT, invalid, json, unauthoriz
 import { BAD_REQUEST, COMMON, Errors, JwtLoginAnswer, KnoxLoginAnswer, NO_CONTENT as NO_CONTENT_DOC, says } from './schemas.js';
 import { type V1Call, type V1Route, challengeOf, signedIn, v1Path } from './style.js';
 import { parseUuid } from './uuid.js';
+import { KNOX_LOGIN, PASSKEY, PASSKEY_CREATION_OPTIONS, PASSKEY_LOGIN_BODY, PASSKEY_LOGIN_OPTIONS, PASSKEY_REGISTRATION_BODY, PASSKEY_RENAMED, PASSKEY_RENAME_BODY } from './examples.js';
 import { V1_WORDS, asDictionary, maxLength, validate } from './validation.js';
 
 export const PASSKEY_TEXT = {
@@ -208,7 +209,7 @@ export function passkeyRoutes(ctx: AppContext): V1Route[] {
       credential: 'required',
       throttle: 'user',
       methods: {
-        GET: { operationId: 'v1ListPasskeys', summary: 'The caller’s passkeys, newest first', responses: { 200: { description: 'The passkeys', schema: Type.Array(PasskeySchema) }, ...COMMON }, handle: list },
+        GET: { operationId: 'v1ListPasskeys', summary: 'The caller’s passkeys, newest first', responses: { 200: { description: 'The passkeys', schema: Type.Array(PasskeySchema), example: [PASSKEY] }, ...COMMON }, handle: list },
       },
     },
     {
@@ -221,7 +222,7 @@ export function passkeyRoutes(ctx: AppContext): V1Route[] {
           operationId: 'v1PasskeyRegistrationOptions',
           summary: 'Options for navigator.credentials.create(): a fresh challenge, kept 5 minutes for this user',
           description: 'Pass the answer to `PublicKeyCredential.parseCreationOptionsFromJSON()`. No body is read.',
-          responses: { 200: { description: 'PublicKeyCredentialCreationOptionsJSON', schema: CreationOptions }, 400: says('You can register at most 10 passkeys.'), ...COMMON },
+          responses: { 200: { description: 'PublicKeyCredentialCreationOptionsJSON', schema: CreationOptions, example: PASSKEY_CREATION_OPTIONS }, 400: says('You can register at most 10 passkeys.'), ...COMMON },
           handle: registrationOptions,
         },
       },
@@ -235,10 +236,10 @@ export function passkeyRoutes(ctx: AppContext): V1Route[] {
         POST: {
           operationId: 'v1RegisterPasskey',
           summary: 'Verify a new passkey (credential.toJSON() of the creation) and keep it',
-          body: { schema: Type.Object({ credential: RegistrationResponse, name: Type.Optional(Type.String({ maxLength: NAME_MAX })) }, { required: ['credential'] }) },
+          body: { schema: Type.Object({ credential: RegistrationResponse, name: Type.Optional(Type.String({ maxLength: NAME_MAX })) }, { required: ['credential'] }), example: PASSKEY_REGISTRATION_BODY },
           responses: {
-            201: { description: 'The new passkey', schema: PasskeySchema },
-            400: { description: 'Field errors, "Credential error. Invalid credential.", "Passkey error. <reason>" or the 10-passkey limit', schema: Errors },
+            201: { description: 'The new passkey', schema: PasskeySchema, example: PASSKEY },
+            400: { description: 'Field errors, "Credential error. Invalid credential.", "Passkey error. <reason>" or the 10-passkey limit', schema: Errors, example: PASSKEY_TEXT.invalidCredential },
             ...COMMON,
           },
           handle: register,
@@ -254,8 +255,8 @@ export function passkeyRoutes(ctx: AppContext): V1Route[] {
         PUT: {
           operationId: 'v1RenamePasskey',
           summary: 'Rename one of the caller’s passkeys',
-          body: { schema: Type.Object({ name: Type.String({ maxLength: NAME_MAX }) }, { required: ['name'] }) },
-          responses: { 200: { description: 'The passkey', schema: PasskeySchema }, 400: BAD_REQUEST, 404: says('Passkey does not exist.'), ...COMMON },
+          body: { schema: Type.Object({ name: Type.String({ maxLength: NAME_MAX }) }, { required: ['name'] }), example: PASSKEY_RENAME_BODY },
+          responses: { 200: { description: 'The passkey', schema: PasskeySchema, example: PASSKEY_RENAMED }, 400: BAD_REQUEST, 404: says('Passkey does not exist.'), ...COMMON },
           handle: rename,
         },
         DELETE: {
@@ -281,7 +282,7 @@ export function passkeyRoutes(ctx: AppContext): V1Route[] {
           operationId: 'v1PasskeyLoginOptions',
           summary: 'Options for navigator.credentials.get() (usernameless): a challenge id and a fresh challenge, kept 5 minutes',
           description: 'No body is read. `allowCredentials` is always empty, so the answer tells nothing about any account.',
-          responses: { 200: { description: 'The challenge id and PublicKeyCredentialRequestOptionsJSON', schema: LoginOptionsAnswer }, 400: says('Passkey error. Origin is not allowed.'), ...COMMON },
+          responses: { 200: { description: 'The challenge id and PublicKeyCredentialRequestOptionsJSON', schema: LoginOptionsAnswer, example: PASSKEY_LOGIN_OPTIONS }, 400: says('Passkey error. Origin is not allowed.'), ...COMMON },
           handle: loginOptions,
         },
       },
@@ -301,13 +302,14 @@ export function passkeyRoutes(ctx: AppContext): V1Route[] {
               { challenge_id: Type.String(), credential: AuthenticationResponse, kind: Type.Optional(Type.Union([Type.Literal('knox'), Type.Literal('jwt')])) },
               { required: ['challenge_id', 'credential'] },
             ),
+            example: PASSKEY_LOGIN_BODY,
           },
           responses: {
-            200: { description: 'Logged in: the login-knox/ body, or for kind jwt the login-jwt/ body with Set-Cookie: sessionid', schema: Type.Union([KnoxLoginAnswer, JwtLoginAnswer]) },
+            200: { description: 'Logged in: the login-knox/ body, or for kind jwt the login-jwt/ body with Set-Cookie: sessionid', schema: Type.Union([KnoxLoginAnswer, JwtLoginAnswer]), example: { ...KNOX_LOGIN, username: 'ann.lee' } },
             400: BAD_REQUEST,
             ...COMMON,
-            401: { description: '"Passkey authentication failed." (every refused assertion), "No active account found with the given credentials." (inactive), or a broken credential header', schema: Type.String() },
-            403: { description: 'Locked out, or a cross-site request', schema: Type.String() },
+            401: { description: '"Passkey authentication failed." (every refused assertion), "No active account found with the given credentials." (inactive), or a broken credential header', schema: Type.String(), example: PASSKEY_TEXT.loginFailed },
+            403: { description: 'Locked out, or a cross-site request', schema: Type.String(), example: TEXT.lockedOut },
           },
           handle: login,
         },
@@ -352,12 +354,31 @@ const LoginOptionsAnswer = Type.Object({
   ),
 });
 
+/** What every PublicKeyCredential's toJSON() carries besides its response. */
+const credentialKeys = {
+  authenticatorAttachment: Type.Optional(Type.Union([Type.Literal('platform'), Type.Literal('cross-platform')])),
+  clientExtensionResults: Type.Record(Type.String(), Type.Unknown(), { description: 'Not read' }),
+  id: B64,
+  rawId: B64,
+  type: Type.Literal('public-key'),
+};
+
 const RegistrationResponse = Type.Object(
-  { id: B64, rawId: B64, type: Type.Literal('public-key'), response: Type.Object({ clientDataJSON: B64, attestationObject: B64, transports: Type.Optional(Type.Array(Type.String())) }) },
+  {
+    ...credentialKeys,
+    response: Type.Object({
+      attestationObject: B64,
+      authenticatorData: Type.Optional(B64),
+      clientDataJSON: B64,
+      publicKey: Type.Optional(Type.String({ description: 'base64url (not read: the key is taken from attestationObject)' })),
+      publicKeyAlgorithm: Type.Optional(Type.Integer()),
+      transports: Type.Optional(Type.Array(Type.String())),
+    }),
+  },
   { description: 'RegistrationResponseJSON (credential.toJSON())' },
 );
 
 const AuthenticationResponse = Type.Object(
-  { id: B64, rawId: B64, type: Type.Literal('public-key'), response: Type.Object({ clientDataJSON: B64, authenticatorData: B64, signature: B64, userHandle: Type.Optional(B64) }) },
+  { ...credentialKeys, response: Type.Object({ authenticatorData: B64, clientDataJSON: B64, signature: B64, userHandle: Type.Optional(B64) }) },
   { description: 'AuthenticationResponseJSON (credential.toJSON())' },
 );

@@ -4,7 +4,7 @@
 import type { ExampleFile, Part } from '../support/exchange.js';
 import type { Recorder } from '../support/recorder.js';
 
-export interface Scenario extends Pick<ExampleFile, 'surface' | 'settings' | 'superusers'> {
+export interface Scenario extends Pick<ExampleFile, 'surface' | 'settings' | 'superusers' | 'services'> {
   run(r: Recorder): Promise<void>;
 }
 

@@ -1,19 +1,61 @@
 // The app an example file runs against, and what the examples need from it besides HTTP: the
-// superusers `createsuperuser` would have made, and the links it mailed.
+// superusers `createsuperuser` would have made, the links it mailed, and the services and
+// clients around it (an OpenID provider, a webhook receiver, an authenticator app, a browser
+// with a passkey: clients.ts).
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApp, type TestApp } from '../../helpers/app.js';
+import { providerEnv } from '../../helpers/oidc-idp.js';
 import { readOutbox } from '../../helpers/smtp.js';
-import { SHOWN_BASE, type ExampleFile } from './exchange.js';
+import { Clients } from './clients.js';
+import { SHOWN_BASE, type ExampleFile, type Services } from './exchange.js';
 
-/** Every example runs with PUBLIC_URL at the shown address, so absolute URLs in bodies are the ones the docs show. */
-export async function startExampleApp(file: Pick<ExampleFile, 'settings' | 'superusers'>): Promise<TestApp> {
-  const t = await startApp({ PUBLIC_URL: SHOWN_BASE, ...file.settings });
-  for (const s of file.superusers ?? []) {
-    const r = await t.ctx.accounts.create({ email: s.email, username: s.username, password: s.password, isStaff: true, isSuperuser: true, isActive: true, emailVerified: false });
-    if (!r.ok) throw new Error(`superuser ${s.email}: ${r.conflict} taken`);
+export interface ExampleEnv {
+  t: TestApp;
+  clients: Clients;
+  /** The services of the file with this run's origins (the provider's issuer, the receiver's). */
+  services: Services;
+  close(): Promise<void>;
+}
+
+/**
+ * Every example runs with PUBLIC_URL at the shown address, so absolute URLs in bodies are the
+ * ones the docs show. A file with a provider gets it configured as an operator would
+ * (`OIDC_PROVIDERS`, `OIDC_<ID>_…`; its issuer is http on loopback, so `OIDC_ALLOW_HTTP`).
+ */
+export async function startExampleEnv(file: Pick<ExampleFile, 'settings' | 'superusers' | 'services'>): Promise<ExampleEnv> {
+  const clients = new Clients();
+  try {
+    const origins = await clients.start(file.services ?? {});
+    const services: Services = {};
+    const settings: Record<string, string> = { PUBLIC_URL: SHOWN_BASE, ...file.settings };
+    const p = file.services?.provider;
+    if (p) {
+      services.provider = { ...p, issuer: origins.issuer };
+      Object.assign(settings, { OIDC_PROVIDERS: p.id, OIDC_ALLOW_HTTP: 'true' }, providerEnv(p.id, { issuer: origins.issuer!, clientId: p.clientId, clientSecret: p.clientSecret, name: p.name }));
+    }
+    if (file.services?.receiver) services.receiver = { ...file.services.receiver, origin: origins.receiver };
+    const t = await startApp(settings);
+    for (const s of file.superusers ?? []) {
+      const r = await t.ctx.accounts.create({ email: s.email, username: s.username, password: s.password, isStaff: true, isSuperuser: true, isActive: true, emailVerified: false });
+      if (!r.ok) {
+        await t.close();
+        throw new Error(`superuser ${s.email}: ${r.conflict} taken`);
+      }
+    }
+    return {
+      t,
+      clients,
+      services,
+      async close() {
+        await t.close();
+        await clients.close();
+      },
+    };
+  } catch (err) {
+    await clients.close();
+    throw err;
   }
-  return t;
 }
 
 /**

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import sharp from 'sharp';
+import type { IdpAccount, IdpChoice } from '../../helpers/oidc-idp.js';
 
 /** The address the examples are shown at: requests carry it as `Host`, and the app uses it as PUBLIC_URL. */
 export const SHOWN_HOST = 'localhost:8000';
@@ -53,6 +54,24 @@ export interface MailCapture {
   value: string;
 }
 
+/**
+ * A part of a request that a client makes afresh on every run, so a replay cannot send the
+ * recorded one: it makes it again the same way (the recorded value is what the docs show).
+ * `field` is a key of the JSON body; the recorded values named here (a secret, an exchange id)
+ * are those of the recording, which a replay reads through its bindings.
+ */
+export type Fresh =
+  /** The code an authenticator app holding `totp` (the secret) shows: the earliest time step the server has not taken. */
+  | { field: string; totp: string }
+  /** Six digits the authenticator app holding `wrongCode` (the secret) does not show near now. */
+  | { field: string; wrongCode: string }
+  /** credential.toJSON() of a passkey ceremony in the browser, given the options that exchange `options` answered (its key `at`, or the whole body). */
+  | { field: string; passkey: 'create' | 'get'; options: string; at?: string }
+  /** What exchange `sameAs` sent in this field (a client sending it again). */
+  | { field: string; sameAs: string }
+  /** The request's path: where the provider sends the browser back once it opened the authorization URL of exchange `from` (its Location, or its body's key `at`) and the person chose `choice`. */
+  | { path: 'provider-return'; from: string; at?: string; choice: IdpChoice };
+
 export interface Exchange {
   /** Unique within the surface: `<!-- example <surface>/<id> -->` shows it in the markdown. */
   id: string;
@@ -61,8 +80,37 @@ export interface Exchange {
   /** A step the docs do not show (setting the stage for the next ones). */
   hidden?: true;
   mail?: MailCapture;
+  /** Made afresh by the client on each run (see Fresh). */
+  fresh?: Fresh[];
+  /** Sent once the webhook deliveries have settled: none due, none in flight. */
+  settle?: true;
   request: RecordedRequest;
   response: RecordedResponse;
+}
+
+/** The OpenID provider of an example file: a real one (test/helpers/oidc-idp.ts) on a loopback port. */
+export interface ProviderSetup {
+  /** Gatehouse's id of the provider (`OIDC_PROVIDERS`). */
+  id: string;
+  name: string;
+  clientId: string;
+  clientSecret: string;
+  accounts: IdpAccount[];
+  /** The issuer of the recording run (an `http://127.0.0.1:<port>` origin); a replay binds it to its own. */
+  issuer?: string;
+}
+
+/** The webhook receiver of an example file, on a loopback port: it answers 503 to its first `failFirst` requests, then 200. */
+export interface ReceiverSetup {
+  failFirst: number;
+  /** Its origin in the recording run; a replay binds it to its own. */
+  origin?: string;
+}
+
+/** What the examples talk to besides Gatehouse. */
+export interface Services {
+  provider?: ProviderSetup;
+  receiver?: ReceiverSetup;
 }
 
 export interface ExampleFile {
@@ -71,6 +119,7 @@ export interface ExampleFile {
   settings: Record<string, string>;
   /** Staff accounts that exist before the first exchange (the admin's, made by `createsuperuser`). */
   superusers?: Array<{ email: string; username: string; password: string }>;
+  services?: Services;
   exchanges: Exchange[];
 }
 

@@ -28,10 +28,15 @@ export function markdownFiles(): string[] {
   return fs.readdirSync(DOCS_DIR).filter((n) => n.endsWith('.md')).map((n) => path.join(DOCS_DIR, n));
 }
 
+/** An SVG image in a body (a QR code) is shown by its opening tag: the rest is thousands of path coordinates. */
+function shownJson(value: unknown): string {
+  return jsonText(value).replace(/"(<svg\b[^>]*>)(?:[^"\\]|\\.)*<\/svg>"/g, (_m, open: string) => `"${open}…</svg>"`);
+}
+
 function requestBlock(ex: Exchange): string {
   const r = ex.request;
   const lines = [`${r.method} ${r.path} HTTP/1.1`, `Host: ${SHOWN_HOST}`, ...Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`)];
-  if (r.json !== undefined) lines.push('', jsonText(r.json));
+  if (r.json !== undefined) lines.push('', shownJson(r.json));
   if (r.multipart) {
     lines.push('');
     for (const p of r.multipart) {
@@ -51,7 +56,7 @@ function responseBlock(ex: Exchange): string {
   const r = ex.response;
   const lines = [statusLine(r.status)];
   for (const [k, v] of Object.entries(r.headers)) for (const one of [v].flat()) lines.push(`${k}: ${one}`);
-  if (r.json !== undefined) lines.push('', jsonText(r.json));
+  if (r.json !== undefined) lines.push('', shownJson(r.json));
   else if (r.html) lines.push('', '(an HTML page)');
   else if (r.binary !== undefined) lines.push('', `(${r.binary} bytes of image data)`);
   return lines.join('\n');

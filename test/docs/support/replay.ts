@@ -1,29 +1,48 @@
 // Replays an example file against a fresh app: each request as recorded, with the ids and tokens
-// of this run in place of the recorded ones, and each answer matched against the recorded one.
-import type { TestApp } from '../../helpers/app.js';
-import { MailReader } from './app.js';
-import { type Exchange, type RecordedRequest, type RecordedResponse, send } from './exchange.js';
+// of this run in place of the recorded ones (and the parts a client makes afresh made again the
+// same way: clients.ts), and each answer matched against the recorded one.
+import { MailReader, type ExampleEnv } from './app.js';
+import type { ExampleFile, Exchange, RecordedRequest, RecordedResponse } from './exchange.js';
+import { send } from './exchange.js';
 import { Bindings, kindOf, matchJson, matchSeconds, matchString } from './variables.js';
 
 export class Replay {
   readonly bindings = new Bindings();
   readonly #mail: MailReader;
+  /** What this run sent and got, by exchange id. */
+  readonly #done = new Map<string, { request: RecordedRequest; response: RecordedResponse }>();
 
-  constructor(private readonly t: TestApp) {
-    this.#mail = new MailReader(t);
+  /** The servers around the app (the provider, the receiver) have other origins in this run: they are bound first. */
+  constructor(private readonly env: ExampleEnv, file: Pick<ExampleFile, 'services'>) {
+    this.#mail = new MailReader(env.t);
+    const recorded = [file.services?.provider?.issuer, file.services?.receiver?.origin];
+    const actual = [env.services.provider?.issuer, env.services.receiver?.origin];
+    recorded.forEach((r, i) => {
+      if (r !== undefined && actual[i] !== undefined) this.bindings.bind(kindOf(r), r, actual[i]!, 'the origins of the services');
+    });
   }
 
   /** Sends the exchange's request; throws on the first difference from the recorded answer. */
   async run(ex: Exchange): Promise<void> {
     const b = this.bindings;
     if (ex.mail) b.bind(kindOf(ex.mail.value), ex.mail.value, await this.#mail.value(ex.mail.to, ex.mail.find), `${ex.id}: mailed value`);
-    const request: RecordedRequest = {
+    if (ex.settle) await this.env.clients.settle(this.env.t);
+    let request: RecordedRequest = {
       ...ex.request,
       path: b.substitute(ex.request.path),
       headers: Object.fromEntries(Object.entries(ex.request.headers).map(([k, v]) => [k, b.substitute(v)])),
     };
     if (ex.request.json !== undefined) request.json = b.substituteJson(ex.request.json);
-    const { response, text } = await send(this.t.url, request);
+    if (ex.fresh?.length) {
+      const done = (id: string) => {
+        const d = this.#done.get(id);
+        if (!d) throw new Error(`${ex.id}: no exchange ${id} before it`);
+        return d;
+      };
+      request = await this.env.clients.refresh(request, ex.fresh, { sent: (id) => done(id).request, answer: (id) => done(id).response, actual: (v) => b.substitute(v) });
+    }
+    const { response, text } = await send(this.env.t.url, request);
+    this.#done.set(ex.id, { request, response });
     matchResponse(ex.response, response, b, `${ex.id} (${text.slice(0, 300)})`);
   }
 }

@@ -7,21 +7,46 @@
 // different recorded tokens must stay two different tokens: a token the server failed to renew
 // shows up as a mismatch).
 
-export type Kind = 'jwt' | 'signed' | 'timestamp' | 'uuid' | 'hex64' | 'hex40' | 'token43' | 'alnum32' | 'date' | 'httpdate' | 'maxage';
+export type Kind =
+  | 'loopback'
+  | 'jwt'
+  | 'signed'
+  | 'timestamp'
+  | 'uuid'
+  | 'whsec'
+  | 'evt'
+  | 'hex64'
+  | 'hex40'
+  | 'token43'
+  | 'alnum32'
+  | 'recovery'
+  | 'svg'
+  | 'date'
+  | 'httpdate'
+  | 'maxage';
 
 const WORD_EDGE_BEFORE = '(?<![A-Za-z0-9_-])';
 const WORD_EDGE_AFTER = '(?![A-Za-z0-9_-])';
 
 /** In order: at one position, the first kind that matches wins (a JWT before its base64 parts). */
 const PATTERNS: ReadonlyArray<readonly [Kind, string]> = [
+  // A server of the example run on a loopback port (the OpenID provider, the webhook receiver).
+  ['loopback', 'http://127\\.0\\.0\\.1:\\d{2,5}(?!\\d)'],
   ['jwt', 'eyJ[A-Za-z0-9_-]*\\.eyJ[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]+'],
   ['signed', `${WORD_EDGE_BEFORE}[A-Za-z0-9_-]{43}\\.[A-Za-z0-9_-]{22}${WORD_EDGE_AFTER}`],
   ['timestamp', '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}Z'],
   ['uuid', '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'],
+  // A webhook signing secret, and an event id.
+  ['whsec', 'whsec_[A-Za-z0-9+/]{43}='],
+  ['evt', 'evt_[0-9A-HJKMNP-TV-Z]{26}(?![A-Za-z0-9])'],
   ['hex64', `${WORD_EDGE_BEFORE}[0-9a-f]{64}${WORD_EDGE_AFTER}`],
   ['hex40', `${WORD_EDGE_BEFORE}[0-9a-f]{40}${WORD_EDGE_AFTER}`],
   ['token43', `${WORD_EDGE_BEFORE}[A-Za-z0-9_-]{43}${WORD_EDGE_AFTER}`],
   ['alnum32', `${WORD_EDGE_BEFORE}[A-Za-z0-9]{32}${WORD_EDGE_AFTER}`],
+  // A two-factor recovery code (`xxxxx-xxxxx` from an alphabet without look-alikes).
+  ['recovery', `${WORD_EDGE_BEFORE}[a-hjkmnp-z2-9]{5}-[a-hjkmnp-z2-9]{5}${WORD_EDGE_AFTER}`],
+  // An SVG image made of the run's values (the QR code of a TOTP secret).
+  ['svg', '<svg[\\s\\S]*?</svg>'],
   ['date', '(?<!\\d)\\d{2}-\\d{2}-\\d{4}(?!\\d)'],
   // The 1970 date of a cleared cookie is fixed text.
   ['httpdate', '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?!1970)\\d{4} \\d{2}:\\d{2}:\\d{2} GMT'],
@@ -29,7 +54,7 @@ const PATTERNS: ReadonlyArray<readonly [Kind, string]> = [
 ];
 
 /** Kinds that only need the right shape: times differ between runs and are not bound. */
-const FREE: ReadonlySet<Kind> = new Set(['timestamp', 'date', 'httpdate']);
+const FREE: ReadonlySet<Kind> = new Set(['timestamp', 'date', 'httpdate', 'svg']);
 /** Cookie lifetimes and Retry-After may differ by the seconds a run takes. */
 const SECONDS_TOLERANCE = 5;
 

@@ -24,6 +24,8 @@ export const USER = {
   created: '2026-12-04T22:47:48.508724Z',
   updated: '2026-12-04T22:47:48.508724Z',
   last_login: '2026-12-04T22:47:48.515784Z',
+  mfa: { totp: true, recovery_codes_left: 10, passkeys: 0 },
+  identities: [],
 };
 export const USER_EDIT = { full_name: 'Grace Hopper', phone: '+12025550143' };
 export const USER_EDITED = { ...USER, ...USER_EDIT, updated: '2026-12-04T22:47:48.769793Z' };
@@ -32,7 +34,7 @@ export const PASSWORD_BODY = { password: 'Navy-Cobol-1959' };
 
 export const STATS = {
   users: 2, active_users: 2, staff: 1, superusers: 1, verified: 0, locked: 0, registrations_7d: 2, logins_24h: 2, login_failures_24h: 1,
-  lockouts_24h: 0, artist_profiles: 1, collector_profiles: 0, knox_tokens: 2, jwt_logins: 0,
+  lockouts_24h: 0, artist_profiles: 1, collector_profiles: 0, knox_tokens: 2, jwt_logins: 0, mfa_users: 1,
 };
 
 export const PROFILE = {
@@ -55,7 +57,7 @@ export const AUDIT_PAGE = {
   previous: null,
   results: [
     {
-      id: 5,
+      id: 6,
       at: '2026-12-04T22:47:48.770148Z',
       event: 'admin.user.update',
       surface: 'admin-api',
@@ -70,3 +72,38 @@ export const AUDIT_PAGE = {
 
 export const FIELD_ERRORS = { email: ['A user with that email already exists.'], phone: ['Ensure this value has at most 12 characters (it has 21).'] };
 export const BAD_FILTER = { active: ['Select a valid choice. maybe is not one of the available choices.'] };
+
+// Webhooks: the endpoint of the recorded run points at a receiver on the recording machine,
+// which refused the first delivery (503) and took the retried one.
+const ENDPOINT_ID = 'a86f0263-3c7f-49ec-9a70-df98eaf0736f';
+const HOOK_URL = 'http://127.0.0.1:39131/hooks/crm';
+export const WEBHOOK_BODY = { url: HOOK_URL, events: ['user.created', 'user.deleted'], description: 'CRM sync' };
+export const WEBHOOK = {
+  id: ENDPOINT_ID,
+  ...WEBHOOK_BODY,
+  enabled: true,
+  created: '2026-12-05T22:04:28.512411Z',
+  updated: '2026-12-05T22:04:28.512411Z',
+  failing_since: null,
+};
+export const WEBHOOK_CREATED = { ...WEBHOOK, secret: 'whsec_XTAQAzB3OvgHYiRPrXdgzRAT8NjjGNYEUz7y58TnIQg=' };
+export const WEBHOOKS_PAGE = { count: 1, next: null, previous: null, results: [WEBHOOK] };
+export const WEBHOOK_EDIT = { events: ['*'], description: 'CRM sync (every event)' };
+export const WEBHOOK_EDITED = { ...WEBHOOK, ...WEBHOOK_EDIT, updated: '2026-12-05T22:04:28.520467Z' };
+export const WEBHOOK_SECRET = { secret: 'whsec_4X+zi+QsTwACllmgPnXlr5qRRENzHOa+Nbc9bDI9B5o=' };
+export const WEBHOOK_TEST = { event_id: 'evt_01M943SDZD1VQT07ZQRNRM2P3G' };
+const FAILED_ONCE = {
+  id: '9c1fc081-7545-48d2-a0ed-fd6fbb8a114e',
+  event_id: WEBHOOK_TEST.event_id,
+  event_type: 'webhook.test',
+  status: 'pending',
+  attempts: 1,
+  next_attempt_at: '2026-12-05T22:04:33.608605Z',
+  last_status_code: 503,
+  last_error: 'HTTP 503',
+  last_response: 'busy, try again later',
+  created: '2026-12-05T22:04:28.525390Z',
+  updated: '2026-12-05T22:04:28.531605Z',
+};
+export const DELIVERY_RETRIED = { ...FAILED_ONCE, next_attempt_at: '2026-12-05T22:04:28.585879Z', updated: '2026-12-05T22:04:28.585879Z' };
+export const DELIVERIES_PAGE = { count: 1, next: null, previous: null, results: [FAILED_ONCE] };

@@ -27,7 +27,7 @@ export const AdminUser = Type.Object({
     { totp: Type.Boolean(), recovery_codes_left: Type.Integer({ minimum: 0 }), passkeys: Type.Integer({ minimum: 0 }) },
     { description: 'Two-factor: TOTP on, unused recovery codes, registered passkeys' },
   ),
-  identities: Type.Array(Type.Object({ provider: Type.String(), email: Nullable(Type.String()), created: Timestamp }), { description: 'Linked provider identities (social.md)' }),
+  identities: Type.Array(Type.Object({ provider: Type.String(), email: Nullable(Type.String()), created: Timestamp }), { description: 'Linked OpenID Connect provider identities' }),
 });
 
 export const AdminProfile = Type.Object({

@@ -12,6 +12,7 @@ import { pageBody, pageExists, pageRequest, queryParam } from './paging.js';
 import { API, invalidFields, jsonOk } from './replies.js';
 import { ADMIN_API_COMMON, BODY_ANSWERS, DONE_NO_CONTENT, INVALID_FILTER, INVALID_PAGE, OBJECT_NOT_FOUND, answer, pageOf } from './schemas.js';
 import { type AdminApiCall, type AdminApiOperation, type AdminApiRoute, actorOf } from './style.js';
+import { DELIVERIES_PAGE, DELIVERY_RETRIED, WEBHOOK, WEBHOOKS_PAGE, WEBHOOK_BODY, WEBHOOK_CREATED, WEBHOOK_EDIT, WEBHOOK_EDITED, WEBHOOK_SECRET, WEBHOOK_TEST } from './examples.js';
 import { DeliveryListQuery, EndpointCreateBody, EndpointPatchBody, PagingQuery, TestQueued, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret, WebhookSecret } from './webhook-schemas.js';
 
 type View = (call: AdminApiCall) => Promise<GenericReply>;
@@ -100,13 +101,13 @@ export function adminWebhookRoutes(services: AdminServices): AdminApiRoute[] {
       name: 'Webhook Endpoints',
       credential: 'required',
       methods: {
-        GET: op('adminListWebhooks', 'Webhook endpoints, newest first (superusers)', list, { 200: answer('A page of endpoints', pageOf(WebhookEndpoint)), 404: INVALID_PAGE }, { query: PagingQuery }),
+        GET: op('adminListWebhooks', 'Webhook endpoints, newest first (superusers)', list, { 200: answer('A page of endpoints', pageOf(WebhookEndpoint), WEBHOOKS_PAGE), 404: INVALID_PAGE }, { query: PagingQuery }),
         POST: op('adminCreateWebhook', 'Add a webhook endpoint; the answer shows its signing secret, once (superusers)', create, {
-          201: answer('The endpoint, with `secret` (`whsec_…`)', WebhookEndpointWithSecret),
+          201: answer('The endpoint, with `secret` (`whsec_…`)', WebhookEndpointWithSecret, WEBHOOK_CREATED),
           ...BODY_ANSWERS,
         }, {
           description: '`url` must be https (http only with WEBHOOK_ALLOW_HTTP) and must not resolve to a loopback, private, link-local or multicast address (unless WEBHOOK_ALLOW_PRIVATE): "This address is not allowed."',
-          body: { readByHandler: true, schema: EndpointCreateBody },
+          body: { readByHandler: true, schema: EndpointCreateBody, example: WEBHOOK_BODY },
         }),
       },
     },
@@ -115,10 +116,10 @@ export function adminWebhookRoutes(services: AdminServices): AdminApiRoute[] {
       name: 'Webhook Endpoint',
       credential: 'required',
       methods: {
-        GET: op('adminGetWebhook', 'One webhook endpoint (superusers)', detail, { 200: answer('The endpoint', WebhookEndpoint) }),
-        PATCH: op('adminUpdateWebhook', 'Change a webhook endpoint (the keys sent) (superusers)', edit, { 200: answer('The endpoint as saved', WebhookEndpoint), ...BODY_ANSWERS }, {
+        GET: op('adminGetWebhook', 'One webhook endpoint (superusers)', detail, { 200: answer('The endpoint', WebhookEndpoint, WEBHOOK) }),
+        PATCH: op('adminUpdateWebhook', 'Change a webhook endpoint (the keys sent) (superusers)', edit, { 200: answer('The endpoint as saved', WebhookEndpoint, WEBHOOK_EDITED), ...BODY_ANSWERS }, {
           description: 'Enabling a disabled endpoint forgets its failing streak; its waiting deliveries are sent again, in order.',
-          body: { readByHandler: true, schema: EndpointPatchBody },
+          body: { readByHandler: true, schema: EndpointPatchBody, example: WEBHOOK_EDIT },
         }),
         DELETE: op('adminDeleteWebhook', 'Remove a webhook endpoint and its deliveries (superusers)', remove, { 204: DONE_NO_CONTENT }),
       },
@@ -128,7 +129,7 @@ export function adminWebhookRoutes(services: AdminServices): AdminApiRoute[] {
       name: 'Webhook Rotate Secret',
       credential: 'required',
       methods: {
-        POST: op('adminRotateWebhookSecret', 'A new signing secret; the old one keeps signing for 24 hours (superusers)', rotate, { 200: answer('`{"secret": "whsec_…"}`', WebhookSecret) }),
+        POST: op('adminRotateWebhookSecret', 'A new signing secret; the old one keeps signing for 24 hours (superusers)', rotate, { 200: answer('`{"secret": "whsec_…"}`', WebhookSecret, WEBHOOK_SECRET) }),
       },
     },
     {
@@ -137,7 +138,7 @@ export function adminWebhookRoutes(services: AdminServices): AdminApiRoute[] {
       credential: 'required',
       methods: {
         GET: op('adminListWebhookDeliveries', 'The deliveries of an endpoint, newest first (superusers)', deliveries, {
-          200: answer('A page of deliveries', pageOf(WebhookDelivery)),
+          200: answer('A page of deliveries', pageOf(WebhookDelivery), DELIVERIES_PAGE),
           400: INVALID_FILTER,
           404: answer('No such endpoint (`{"detail": "Not found."}`), or a page past the end (`{"detail": "Invalid page."}`)', INVALID_PAGE.schema),
         }, { query: DeliveryListQuery }),
@@ -148,7 +149,7 @@ export function adminWebhookRoutes(services: AdminServices): AdminApiRoute[] {
       name: 'Webhook Delivery Retry',
       credential: 'required',
       methods: {
-        POST: op('adminRetryWebhookDelivery', 'Schedule a delivery now, whatever its status (superusers)', retry, { 202: answer('Scheduled: the delivery', WebhookDelivery) }),
+        POST: op('adminRetryWebhookDelivery', 'Schedule a delivery now, whatever its status (superusers)', retry, { 202: answer('Scheduled: the delivery', WebhookDelivery, DELIVERY_RETRIED) }),
       },
     },
     {
@@ -156,7 +157,7 @@ export function adminWebhookRoutes(services: AdminServices): AdminApiRoute[] {
       name: 'Webhook Test',
       credential: 'required',
       methods: {
-        POST: op('adminTestWebhook', 'Send a `webhook.test` event to this endpoint only (superusers)', test, { 202: answer('Queued: `{"event_id": "evt_…"}`', TestQueued) }),
+        POST: op('adminTestWebhook', 'Send a `webhook.test` event to this endpoint only (superusers)', test, { 202: answer('Queued: `{"event_id": "evt_…"}`', TestQueued, WEBHOOK_TEST) }),
       },
     },
   ];
