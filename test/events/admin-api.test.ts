@@ -217,6 +217,21 @@ describe('deliveries, retry, test and the secret', () => {
     expect((await api(t, 'POST', `/admin/api/webhooks/${ep.id}/deliveries/${randomUUID()}/retry/`, root)).status).toBe(404);
   });
 
+  it('a malformed endpoint or delivery id is 404 on every route, decided before any query (a NUL byte too)', async () => {
+    const ep = await addEndpoint(t, root, { url: rx.url('/malformed'), events: ['*'] });
+    const notFound = { status: 404, body: { detail: 'Not found.' } };
+    for (const id of ['%00', 'a%00b', 'nope', `${randomUUID()}x`]) {
+      for (const [method, path] of [
+        ['GET', `${id}/`], ['PATCH', `${id}/`], ['DELETE', `${id}/`], ['POST', `${id}/rotate-secret/`],
+        ['GET', `${id}/deliveries/`], ['POST', `${id}/test/`], ['POST', `${id}/deliveries/${randomUUID()}/retry/`],
+        ['POST', `${ep.id}/deliveries/${id}/retry/`],
+      ] as const) {
+        const r = await api(t, method, `/admin/api/webhooks/${path}`, root, method === 'PATCH' ? { description: 'x' } : undefined);
+        expect({ status: r.status, body: r.json }, `${method} ${path}`).toEqual(notFound);
+      }
+    }
+  });
+
   it('test sends a webhook.test event to that endpoint only', async () => {
     const one = await addEndpoint(t, root, { url: rx.url('/test-one'), events: ['*'] });
     const other = await addEndpoint(t, root, { url: rx.url('/test-other'), events: ['*'] });

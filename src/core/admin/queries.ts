@@ -4,6 +4,7 @@
 import { type Expression, type ExpressionBuilder, type Selectable, type SqlBool, sql } from 'kysely';
 import type { AdminDeps } from './deps.js';
 import type { User } from '../accounts.js';
+import { isUuid } from '../ids.js';
 import type { Profile } from '../profiles.js';
 import { nowMicros, nowSeconds } from '../time.js';
 import { containsPattern } from '../validators.js';
@@ -43,11 +44,7 @@ export interface UserExtras {
   recentAudit: AuditRow[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(text: string): boolean {
-  return UUID.test(text);
-}
+export { isUuid };
 
 function like(column: string, text: string): Expression<SqlBool> {
   return sql<SqlBool>`lower(${sql.ref(column)}) like ${containsPattern(text)} escape '\\'`;

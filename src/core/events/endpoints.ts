@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, WebhookEndpointsTable } from '../../store/schema.js';
 import type { Audit, AuditPerson, RequestMeta } from '../audit.js';
+import { isUuid } from '../ids.js';
 import type { SecretKeys } from '../secrets.js';
 import { isoMicros, isoOrNull, MICROS_PER_SECOND } from '../time.js';
 import type { AddressGuard } from './address-guard.js';
@@ -145,6 +146,7 @@ export class WebhookEndpoints {
 
   /** DELETE: the endpoint and its deliveries go; false when there was none. */
   async remove(id: string, by: ActedBy): Promise<boolean> {
+    if (!isUuid(id)) return false;
     const gone = await this.d.db.deleteFrom('webhook_endpoints').where('id', '=', id).returning('id').executeTakeFirst();
     if (!gone) return false;
     await this.d.audit.record({ event: 'admin.webhook.delete', ...by, details: { endpoint: id } });
@@ -156,6 +158,7 @@ export class WebhookEndpoints {
    * A second rotation within those hours retires the oldest secret at once.
    */
   async rotateSecret(id: string, by: ActedBy): Promise<{ ok: true; secret: string } | { ok: false; reason: 'not_found' }> {
+    if (!isUuid(id)) return { ok: false, reason: 'not_found' };
     const now = this.clock.now();
     const secret = newWebhookSecret();
     const row = await this.d.db
@@ -193,6 +196,7 @@ export class WebhookEndpoints {
    * is left to finish.
    */
   async retry(id: string, deliveryId: string): Promise<{ ok: true; delivery: DeliveryObject } | { ok: false; reason: 'not_found' }> {
+    if (!isUuid(id) || !isUuid(deliveryId)) return { ok: false, reason: 'not_found' };
     const now = this.clock.now();
     const row = await this.d.db
       .updateTable('webhook_deliveries')
@@ -223,7 +227,8 @@ export class WebhookEndpoints {
     }
   }
 
-  private row(id: string): Promise<EndpointRow | undefined> {
+  private async row(id: string): Promise<EndpointRow | undefined> {
+    if (!isUuid(id)) return undefined;
     return this.d.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
   }
 }
