@@ -196,7 +196,9 @@ export interface GatehouseOptions {
 export async function startGatehouse(inst: Instance, o: GatehouseOptions = {}): Promise<Server> {
   const port = o.port ?? (await freePort());
   const log = fs.openSync(path.join(inst.dataDir, 'server.log'), 'a');
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), path.join(ROOT, 'bin/gatehouse.js'), 'serve'], {
+  // BENCH_SERVER_ROOT: another checkout's bin/ and dist/ (an A/B comparison of two builds).
+  const serverRoot = process.env.BENCH_SERVER_ROOT ?? ROOT;
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), path.join(serverRoot, 'bin/gatehouse.js'), 'serve'], {
     env: { ...cleanEnv(), ...baseEnv(inst, o.env), PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', log, log],
     cwd: inst.dataDir,
