@@ -426,9 +426,17 @@ async function recordEvents(inst: Instance, userId: string, count: number): Prom
   try {
     const user = await store.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
     const outbox = new Outbox({ dialect: store.dialect, amqp: { enabled: false, legacyQueue: false } });
-    for (let i = 0; i < count; i += 500) {
-      const batch = Array.from({ length: Math.min(500, count - i) }, () => ({ type: 'user.updated' as const, user, changed: ['full_name'] }));
-      await store.db.transaction().execute((trx) => outbox.recordMany(trx, batch));
+    const events = Array.from({ length: count }, () => ({ type: 'user.updated' as const, user, changed: ['full_name'] }));
+    // One transaction, so the worker sees the whole backlog at once; SQLite may refuse to turn
+    // its read into a write if the server wrote meanwhile (SQLITE_BUSY_SNAPSHOT): try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.db.transaction().execute((trx) => outbox.recordMany(trx, events));
+        break;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
     }
   } finally {
     await store.close();

@@ -198,7 +198,9 @@ export async function startGatehouse(inst: Instance, o: GatehouseOptions = {}): 
   const log = fs.openSync(path.join(inst.dataDir, 'server.log'), 'a');
   // BENCH_SERVER_ROOT: another checkout's bin/ and dist/ (an A/B comparison of two builds).
   const serverRoot = process.env.BENCH_SERVER_ROOT ?? ROOT;
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), path.join(serverRoot, 'bin/gatehouse.js'), 'serve'], {
+  // BENCH_PROFILE_DIR: every Gatehouse of the run writes a CPU profile there when it stops.
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE_DIR)}`] : [];
+  const child = spawn(process.execPath, [...profile, ...(o.nodeArgs ?? []), path.join(serverRoot, 'bin/gatehouse.js'), 'serve'], {
     env: { ...cleanEnv(), ...baseEnv(inst, o.env), PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', log, log],
     cwd: inst.dataDir,
