@@ -48,8 +48,11 @@ async function main(): Promise<void> {
   if (wanted?.includes('postgres') && !(pgUrl && redisUrl)) throw new Error('postgres asked for: set BENCH_DATABASE_URL and BENCH_REDIS_URL');
 
   const results: ScenarioResult[] = [];
+  // The yardsticks are measured again for each database, just before its scenarios: this
+  // machine's speed drifts by tens of percent over the minutes a run takes.
   const baselines = new Map<number, Promise<Load>>();
   let raw: Promise<Load> | null = null;
+  let current: Target = targets[0];
   const log = (line: string) => console.error(`[bench] ${line}`);
   const ctx: BenchContext = {
     seconds,
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
       if (!b) {
         b = measureBaseline(seconds, n).then((l) => {
           log(`baseline @${n}: ${Math.round(l.rps)} req/s, p99 ${l.p99} ms`);
-          results.push({ id: `baseline-${n}`, scenario: 'baseline', database: null, label: 'bare node:http answering the same JSON', connections: n, ...l, ratio: 1 });
+          results.push({ id: `baseline-${n}:${current.kind}`, scenario: 'baseline', database: current.kind, label: 'bare node:http answering the same JSON (yardstick)', connections: n, ...l, ratio: 1 });
           return l;
         });
         baselines.set(n, b);
@@ -70,16 +73,12 @@ async function main(): Promise<void> {
     rawArgon2() {
       raw ??= measureRawArgon2(seconds).then((l) => {
         log(`raw argon2id: ${l.rps.toFixed(1)}/s`);
-        results.push({ id: 'argon2', scenario: 'argon2', database: null, label: 'raw argon2id verification behind node:http (login yardstick)', connections: 16, ...l, ratio: 1 });
+        results.push({ id: `argon2:${current.kind}`, scenario: 'argon2', database: current.kind, label: 'raw argon2id verification behind node:http (login yardstick)', connections: 16, ...l, ratio: 1 });
         return l;
       });
       return raw;
     },
   };
-  // Yardsticks first, while nothing else has run.
-  for (const n of connections) await ctx.baseline(n);
-  if (!connections.includes(16)) await ctx.baseline(16);
-
   const scenarios: Array<[string, Scenario]> = [];
   const gets = { knox: selected.includes('knox'), bearer: selected.includes('bearer') };
   if (gets.knox || gets.bearer) scenarios.push(['knox/bearer', authGets(gets)]);
@@ -88,6 +87,11 @@ async function main(): Promise<void> {
 
   let crashed = 0;
   for (const target of targets) {
+    current = target;
+    baselines.clear();
+    raw = null;
+    for (const n of connections) await ctx.baseline(n);
+    if (!connections.includes(16)) await ctx.baseline(16);
     for (const [name, run] of scenarios) {
       log(`${target.label}: ${name}`);
       try {
