@@ -9,6 +9,7 @@ import { m005_oidc } from './migration-oidc.js';
 import { migrationInfra } from './migration-infra.js';
 import { migrationChangeFeed } from './migration-change-feed.js';
 import { m008_session_mfa_step } from './migration-session-mfa-step.js';
+import { m010_webhook_lease_index } from './migration-webhook-lease-index.js';
 import { ServiceUnavailable } from '../errors.js';
 
 type Builder = (dialect: Dialect) => Migration;
@@ -194,6 +195,7 @@ const MIGRATIONS: Record<string, Builder> = {
   '007_infra': migrationInfra,
   '008_change_feed': migrationChangeFeed,
   '009_session_mfa_step': m008_session_mfa_step,
+  '010_webhook_lease_index': m010_webhook_lease_index,
 };
 
 class CodeMigrations implements MigrationProvider {

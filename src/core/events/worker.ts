@@ -127,8 +127,10 @@ export class DeliveryWorker extends BackgroundLoop {
         await this.sleeper.sleep(Math.min(this.o.pollMs * 2 ** failures, 5_000), false);
         continue;
       }
-      // Something was claimed: other endpoints may have due work too, look again at once.
-      if (claimed > 0 && this.inFlight.size < this.o.maxInFlight) continue;
+      // Something was claimed. On PostgreSQL another instance may have held some endpoints (SKIP
+      // LOCKED): look again at once. SQLite's claim took every idle endpoint with due work in one
+      // statement, so a second look finds nothing new (an attempt that ends wakes the loop).
+      if (claimed > 0 && this.d.dialect === 'postgres' && this.inFlight.size < this.o.maxInFlight) continue;
       await this.sleeper.sleep(this.o.pollMs);
     }
   }
