@@ -137,7 +137,7 @@ export function createCore(i: CoreInputs): Core {
   const events = new Events({ db, dialect: store.dialect, secrets, audit, config, registry: metrics.registry, log, ...i.events });
   const lockout = new Lockout(db, { failures: config.lockoutFailures, minutes: config.lockoutMinutes }, events.outbox);
   const revocation = new Revocation({ db, kv, sessions, metrics, removeMedia: (n) => media.removeUserDir(n) });
-  const mfa = new Mfa({ db, secrets, accounts, lockout, audit, mailer, metrics, config });
+  const mfa = new Mfa({ db, secrets, accounts, lockout, audit, mailer, metrics, config, outbox: events.outbox });
   // Passkeys and provider identities each count as a way in for the other's "last way in" rule.
   const oidcRef: { current: Oidc | null } = { current: null };
   const passkeys = new Passkeys({

@@ -56,8 +56,7 @@ export async function resetTwoFactor(d: AdminDeps, actor: Actor, target: User): 
   await d.mfa.enrolment.adminReset(target, {
     meta: actor.meta,
     actor: by,
-    within: async (trx, reset) => {
-      if (reset.totpWasOn) await d.outbox.record(trx, { type: 'mfa.disabled', user: target });
+    within: async (trx) => {
       const removed = await d.passkeys.management.removeAll(target.number, trx);
       for (let i = 0; i < removed; i++) await d.outbox.record(trx, { type: 'passkey.removed', user: target });
       ending = await d.actions.endAllSessionsIn(trx, target, { meta: actor.meta, actor: by, reason: 'revoked', why: 'mfa_reset' });

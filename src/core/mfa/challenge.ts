@@ -237,6 +237,7 @@ export class MfaChallenges {
     }
     await lockout.succeed(user.number, { last_login: now });
     await audit.record({ event: 'login.success', meta, user: person(user), details: { method: loginMethod(kind), mfa: spent.method } });
+    await this.d.outbox.record(trx, { type: 'session.created', user, surface: meta.surface, method: loginMethod(kind) });
     const context = claimed.context === null ? null : (JSON.parse(claimed.context) as ChallengeContext);
     if (spent.method !== 'recovery_code') {
       await within?.(trx, { user, kind, method: spent.method });

@@ -133,6 +133,7 @@ export class MfaEnrolment {
       const recoveryCodes = newRecoveryCodes();
       await this.factor.replaceRecoveryCodes(trx, user.number, recoveryCodes, now);
       await new Audit(trx).record({ event: 'mfa.enable', meta: options.meta, user: person(user) });
+      await this.d.outbox.record(trx, { type: 'mfa.enabled', user });
       await options.within?.(trx);
       return { ok: true, recoveryCodes };
     });
@@ -155,6 +156,7 @@ export class MfaEnrolment {
       if (!spent.ok) return spent;
       await this.removeFactor(trx, user.number);
       await new Audit(trx).record({ event: 'mfa.disable', meta: options.meta, user: person(user), details: { mfa: spent.method } });
+      await this.d.outbox.record(trx, { type: 'mfa.disabled', user });
       await options.within?.(trx);
       return { ok: true, method: spent.method };
     });
@@ -200,6 +202,8 @@ export class MfaEnrolment {
     const outcome = await this.transaction<ResetOutcome>(async (trx) => {
       const totpWasOn = await this.removeFactor(trx, user.number);
       await new Audit(trx).record({ event: 'admin.user.mfa_reset', meta: options.meta, actor: options.actor, user: person(user), details: { totp: totpWasOn } });
+      // An event only for a change that happened: TOTP that was on went off.
+      if (totpWasOn) await this.d.outbox.record(trx, { type: 'mfa.disabled', user });
       const reset: ResetOutcome = { ok: true, totpWasOn };
       await options.within?.(trx, reset);
       return reset;

@@ -8,6 +8,7 @@ import type { Audit, AuditPerson, RequestMeta } from '../audit.js';
 import type { Lockout } from '../lockout.js';
 import type { Mailer } from '../mail.js';
 import type { Metrics } from '../metrics.js';
+import type { Outbox } from '../events/outbox.js';
 import type { SecretKeys } from '../secrets.js';
 
 export interface MfaDeps {
@@ -19,6 +20,8 @@ export interface MfaDeps {
   mailer: Mailer;
   metrics: Metrics;
   config: Pick<Config, 'mfaIssuer'>;
+  /** Each change's event (mfa.enabled, mfa.disabled, session.created) goes in its own transaction. */
+  outbox: Outbox;
   /** Now, in µs since the epoch (core/time.ts nowMicros unless a test pins it). */
   clock?: () => number;
 }
@@ -31,7 +34,7 @@ export interface MfaDeps {
 export type Within = (trx: Transaction<Database>) => Promise<void>;
 
 /** The account an operation is about, as the route layer has it. */
-export type MfaUser = Pick<User, 'number' | 'id' | 'email' | 'username' | 'full_name'>;
+export type MfaUser = Pick<User, 'number' | 'id' | 'email' | 'username' | 'full_name' | 'email_verified' | 'is_active' | 'is_staff'>;
 
 export interface OperationOptions {
   meta: RequestMeta;

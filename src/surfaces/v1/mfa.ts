@@ -6,7 +6,6 @@
 import type { AppContext } from '../../context.js';
 import type { User } from '../../core/accounts.js';
 import type { Aftermath } from '../../core/revocation.js';
-import type { CompletedStep, Within } from '../../core/mfa/index.js';
 import { requestMeta } from '../../http/request.js';
 import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
@@ -76,13 +75,6 @@ const LoginBody = Type.Object(
 const Refusal = Type.String();
 
 export function mfaRoutes(ctx: AppContext): V1Route[] {
-  /** The domain event of a change, in the change's own transaction (events.md §1). */
-  function recordEvent(type: 'mfa.enabled' | 'mfa.disabled', user: User): Within {
-    return async (trx) => {
-      await ctx.events.outbox.record(trx, { type, user });
-    };
-  }
-
   async function status({ auth }: V1Call): Promise<GenericReply> {
     const user = signedIn(auth).user;
     const [factor, passkeys] = await Promise.all([ctx.mfa.enrolment.status(user.number), ctx.passkeys.management.count(user.number)]);
@@ -112,7 +104,6 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
     const r = await ctx.mfa.enrolment.confirm(signed.user, v.values.code, {
       meta,
       within: async (trx) => {
-        await recordEvent('mfa.enabled', signed.user)(trx);
         ending = await ctx.actions.endAllSessionsIn(trx, signed.user, { meta, reason: 'revoked', spare: credentialUsed(signed), why: 'mfa_enabled' });
       },
     });
@@ -128,7 +119,7 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
     if (!v.ok) return invalid(v.errors);
     if (!(await ctx.mfa.enrolment.isEnabled(user.number))) return NOT_ENABLED;
     if (!(await passwordRight(ctx, user, v.values))) return INCORRECT_PASSWORD;
-    const r = await ctx.mfa.enrolment.disable(user, v.values.code, { meta: requestMeta(request, 'v1'), within: recordEvent('mfa.disabled', user) });
+    const r = await ctx.mfa.enrolment.disable(user, v.values.code, { meta: requestMeta(request, 'v1') });
     if (r.ok) return NO_CONTENT;
     return r.reason === 'not_enabled' ? NOT_ENABLED : WRONG_CODE;
   }
@@ -147,19 +138,14 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
 
   /**
    * §3.2: the second step of login-knox/ or login-jwt/. The core settles the login (last_login,
-   * streak, audit, recovery-code notice); the `session.created` event goes in its transaction;
+   * streak, audit, recovery-code notice, the `session.created` event);
    * the answer is the one the starting login gives on success.
    */
   async function secondStep({ request, reply, body, route }: V1Call): Promise<GenericReply> {
     const v = await validate(body, LOGIN_FIELDS);
     if (!v.ok) return invalid(v.errors);
     const challenge = challengeOf(route);
-    const r = await ctx.mfa.challenges.complete(v.values.mfa_token, v.values.code, requestMeta(request, 'v1'), {
-      accept: ['knox', 'jwt'],
-      within: async (trx, step: CompletedStep) => {
-        await ctx.events.outbox.record(trx, { type: 'session.created', user: step.user, surface: 'v1', method: step.kind });
-      },
-    });
+    const r = await ctx.mfa.challenges.complete(v.values.mfa_token, v.values.code, requestMeta(request, 'v1'), { accept: ['knox', 'jwt'] });
     if (r.ok) return issueV1Login(ctx, request, reply, r.user, r.kind === 'jwt' ? 'jwt' : 'knox');
     switch (r.reason) {
       case 'invalid_token':

@@ -41,6 +41,7 @@ export function makeMfa(t: TestApp, clock: TestClock, lockoutFailures?: number):
     mailer: t.ctx.mailer,
     metrics: t.ctx.metrics,
     config: t.ctx.config,
+    outbox: t.ctx.events.outbox,
     clock: clock.read,
   });
 }

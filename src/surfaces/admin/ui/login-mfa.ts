@@ -3,7 +3,7 @@
 // asks for a TOTP or recovery code under the same CSRF rules, and the core's second step decides:
 // a wrong code shows "Invalid code." and counts toward lockout; a right one completes the login
 // as admin.md §2.3 does (new session id, login slot, new CSRF token, last_login, streak cleared,
-// audit login.success); the `session.created` event is written in the step's transaction.
+// audit login.success and the `session.created` event, all in the step's transaction).
 import { FORM_WORDS, type FormErrors } from '../../../core/django-forms.js';
 import { isStaff } from '../../../core/admin/permissions.js';
 import { requestMeta } from '../../../http/request.js';
@@ -58,12 +58,7 @@ async function checkCode(call: UiCall): Promise<GenericReply> {
   if (!pending) return startOver(call, next, true);
   const code = call.form.code ?? '';
   if (!code.trim()) return secondPage(call, next, { code: [FORM_WORDS.required] });
-  const r = await ctx.mfa.challenges.complete(pending.mfaToken, code, requestMeta(call.request, 'admin'), {
-    accept: ['admin'],
-    within: async (trx, step) => {
-      await ctx.events.outbox.record(trx, { type: 'session.created', user: step.user, surface: 'admin', method: 'session' });
-    },
-  });
+  const r = await ctx.mfa.challenges.complete(pending.mfaToken, code, requestMeta(call.request, 'admin'), { accept: ['admin'] });
   if (r.ok) {
     // A new session id, the login slot, a new CSRF token; the pending step goes with the old id.
     await startLogin(ctx, call.request, call.reply, r.user);
