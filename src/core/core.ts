@@ -145,7 +145,7 @@ export function createCore(i: CoreInputs): Core {
     hasOtherWayIn: async (user, db) => passwords.isUsable(user.password) || ((await oidcRef.current?.identities.has(user.number, db)) ?? false),
   });
   const oidc = createOidc({
-    config, db, secrets, accounts, passwords, lockout, audit, mailer, metrics,
+    config, db, secrets, accounts, passwords, lockout, audit, mailer, metrics, outbox: events.outbox,
     // Read in the unlink's transaction (`db`): on SQLite another connection would wait for it.
     hasPasskey: async (userNumber, db) => (await passkeys.management.count(userNumber, true, db)) > 0,
     onProviderProblem: (problem) => log.warn({ ...problem }, 'oidc provider problem'),

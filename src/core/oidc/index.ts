@@ -13,6 +13,7 @@ import type { SecretKeys } from '../secrets.js';
 import { type HasPasskey, Identities } from './identities.js';
 import { OidcProviders, type ProviderProblem } from './providers.js';
 import { OidcSignIn } from './sign-in.js';
+import type { Outbox } from '../events/outbox.js';
 
 export { OAUTH_COOKIE, OidcSignIn } from './sign-in.js';
 export type { CallbackInput, CallbackResult, ExchangeResult, LinkInput, LinkResult, LoginError, StartInput, StartResult } from './sign-in.js';
@@ -21,7 +22,6 @@ export type { AdminIdentityView, HasPasskey, IdentityView, UnlinkResult } from '
 export { OidcProviders } from './providers.js';
 export type { ProviderLookup, ProviderProblem, ProviderSummary } from './providers.js';
 export type { LoginKind } from './flows.js';
-export type { NewUserHook } from './matching.js';
 
 export interface OidcDeps {
   config: Pick<Config, 'oidcProviders' | 'oauthRedirectOrigins' | 'oidcAllowHttp'>;
@@ -33,6 +33,8 @@ export interface OidcDeps {
   audit: Audit;
   mailer: Mailer;
   metrics: Metrics;
+  /** Where a user made by a sign-in records `user.created`. */
+  outbox: Outbox;
   /** Whether the user has a passkey (the last-way-in rule); `async () => false` until passkeys exist. */
   hasPasskey: HasPasskey;
   /** Provider failures for the operator's log (no secret is ever in them). */

@@ -7,7 +7,7 @@
 // 4. otherwise a new user, without username or usable password.
 // Every write that can race (the identity's pair, a new user's email) is decided by a unique
 // index; a lost race starts the rules again, which then find what the winner wrote.
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import type { Accounts, User } from '../accounts.js';
 import { person } from '../accounts.js';
@@ -15,6 +15,7 @@ import type { Audit, RequestMeta } from '../audit.js';
 import type { Mailer } from '../mail.js';
 import { renderMail } from '../mail-templates.js';
 import type { Metrics } from '../metrics.js';
+import type { Outbox } from '../events/outbox.js';
 import type { ProviderClaims } from './claims.js';
 import type { Identities } from './identities.js';
 
@@ -29,12 +30,7 @@ export interface MatchInput {
   /** The user who asked to link (§2.3), or null for a sign-in. */
   linkUser: number | null;
   meta: RequestMeta;
-  /** Runs in the transaction that creates a new user (rule 4), after its audit entry: e.g. `user.created`. */
-  onNewUser?: NewUserHook;
 }
-
-/** The caller's writes in the new user's transaction; it must use `trx` only. */
-export type NewUserHook = (trx: Transaction<Database>, user: User) => Promise<void>;
 
 export interface MatchingDeps {
   db: Kysely<Database>;
@@ -43,6 +39,8 @@ export interface MatchingDeps {
   audit: Audit;
   mailer: Mailer;
   metrics: Metrics;
+  /** A user made by a sign-in gets its `user.created` event in the creating transaction. */
+  outbox: Outbox;
 }
 
 /** A lost race needs one more pass to see the winner's row; more than a few means a bug. */
@@ -111,7 +109,7 @@ export class AccountMatcher {
         const linked = await this.d.identities.insert(created.user.number, provider.id, claims.sub, claims.email, trx);
         if (!linked.ok) throw new LostRace();
         await this.d.audit.record({ event: 'user.register', meta: input.meta, user: person(created.user), details: { method: 'oauth', provider: provider.id } }, trx);
-        await input.onNewUser?.(trx, created.user);
+        await this.d.outbox.record(trx, { type: 'user.created', user: created.user, surface: input.meta.surface });
         return created.user;
       });
     } catch (err) {

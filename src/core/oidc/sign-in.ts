@@ -20,9 +20,10 @@ import type { SecretKeys } from '../secrets.js';
 import { type ProviderClaims, needsUserinfo, readClaims } from './claims.js';
 import { type LoginKind, OAuthFlows, randomToken } from './flows.js';
 import type { Identities } from './identities.js';
-import { AccountMatcher, type NewUserHook } from './matching.js';
+import { AccountMatcher } from './matching.js';
 import type { OidcProviders } from './providers.js';
 import { resolveNext, withResult } from './redirects.js';
+import type { Outbox } from '../events/outbox.js';
 
 /** The binding cookie (social.md §2.2); `Secure` is the route's decision (v1.md §0.3). */
 export const OAUTH_COOKIE = Object.freeze({ name: 'gh_oauth', path: '/v1/user/oauth/', maxAgeSeconds: 600 });
@@ -56,6 +57,7 @@ export interface OidcSignInDeps {
   audit: Audit;
   mailer: Mailer;
   metrics: Metrics;
+  outbox: Outbox;
   providers: OidcProviders;
   identities: Identities;
   /** OAUTH_REDIRECT_ORIGINS; null: the origin of the base URL. */
@@ -85,8 +87,6 @@ export interface CallbackInput {
   /** The `gh_oauth` cookie's value, if the browser sent one. */
   cookie: string | undefined;
   meta: RequestMeta;
-  /** Runs in the transaction that creates a user for a new identity (§3 rule 4), e.g. to record `user.created`. */
-  onNewUser?: NewUserHook;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -149,7 +149,7 @@ export class OidcSignIn {
       return fail(protocol.reason, caller);
     }
 
-    const match = await this.matcher.match({ provider, claims: protocol.claims, linkUser: flow.linkUser, meta: input.meta, onNewUser: input.onNewUser });
+    const match = await this.matcher.match({ provider, claims: protocol.claims, linkUser: flow.linkUser, meta: input.meta });
     if (!match.ok) return fail(match.reason, match.user);
     if (match.action === 'linked') {
       this.callbacks.inc({ provider: provider.id, outcome: 'linked' });

@@ -118,9 +118,6 @@ export function oauthRoutes(ctx: AppContext): V1Route[] {
       query: rawQuery(request),
       cookie: request.cookies?.[OAUTH_COOKIE.name],
       meta: requestMeta(request, 'v1'),
-      onNewUser: async (trx, user) => {
-        await ctx.events.outbox.record(trx, { type: 'user.created', user, surface: 'v1' });
-      },
     });
     if (!r.ok && r.reason === 'unknown_provider') return NOT_FOUND;
     clearCookie(reply, ctx.config, OAUTH_COOKIE.name, cookieOptions);

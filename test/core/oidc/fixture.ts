@@ -46,6 +46,7 @@ export async function startOidcFixture(): Promise<OidcFixture> {
   const oidc = createOidc({
     ...t.ctx,
     config: t.ctx.config,
+    outbox: t.ctx.events.outbox,
     hasPasskey: async (n) => passkeyUsers.has(n),
     onProviderProblem: (p) => problems.push(p),
   });
