@@ -141,7 +141,7 @@ export function createCore(i: CoreInputs): Core {
   // Passkeys and provider identities each count as a way in for the other's "last way in" rule.
   const oidcRef: { current: Oidc | null } = { current: null };
   const passkeys = new Passkeys({
-    db, accounts, lockout, audit, mailer, metrics,
+    db, accounts, lockout, audit, mailer, metrics, outbox: events.outbox,
     hasOtherWayIn: async (user, db) => passwords.isUsable(user.password) || ((await oidcRef.current?.identities.has(user.number, db)) ?? false),
   });
   const oidc = createOidc({

@@ -57,8 +57,7 @@ export async function resetTwoFactor(d: AdminDeps, actor: Actor, target: User): 
     meta: actor.meta,
     actor: by,
     within: async (trx) => {
-      const removed = await d.passkeys.management.removeAll(target.number, trx);
-      for (let i = 0; i < removed; i++) await d.outbox.record(trx, { type: 'passkey.removed', user: target });
+      await d.passkeys.management.removeAll(target, trx);
       ending = await d.actions.endAllSessionsIn(trx, target, { meta: actor.meta, actor: by, reason: 'revoked', why: 'mfa_reset' });
     },
   });

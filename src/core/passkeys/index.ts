@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import type { Accounts } from '../accounts.js';
+import type { Outbox } from '../events/outbox.js';
 import type { Audit } from '../audit.js';
 import type { Lockout } from '../lockout.js';
 import type { Mailer } from '../mail.js';
@@ -27,6 +28,8 @@ export interface PasskeysDeps {
   metrics: Pick<Metrics, 'registry' | 'mails' | 'logins'>;
   /** See `OtherWayIn`: usable password or linked social identity (passkeys.md §4). */
   hasOtherWayIn: OtherWayIn;
+  /** passkey.added and passkey.removed go in the change's own transaction (events.md §1). */
+  outbox: Outbox;
   /** Microseconds since the epoch; tests move it to expire challenges. */
   clock?: () => number;
 }
@@ -41,9 +44,9 @@ export class Passkeys {
     const challenges = new WebAuthnChallenges(d.db, clock);
     const metrics = new PasskeyMetrics(d.metrics.registry);
     const mail = new PasskeyMail(d.mailer, d.metrics);
-    this.registration = new PasskeyRegistration({ db: d.db, challenges, audit: d.audit, mail, metrics, clock });
+    this.registration = new PasskeyRegistration({ db: d.db, challenges, audit: d.audit, outbox: d.outbox, mail, metrics, clock });
     this.authentication = new PasskeyAuthentication({ db: d.db, accounts: d.accounts, challenges, audit: d.audit, metrics, logins: d.metrics.logins, lockout: d.lockout, clock });
-    this.management = new PasskeyManagement({ db: d.db, challenges, audit: d.audit, mail, hasOtherWayIn: d.hasOtherWayIn });
+    this.management = new PasskeyManagement({ db: d.db, challenges, audit: d.audit, outbox: d.outbox, mail, hasOtherWayIn: d.hasOtherWayIn });
   }
 }
 

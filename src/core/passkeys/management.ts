@@ -5,6 +5,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { type User, person } from '../accounts.js';
+import type { Outbox } from '../events/outbox.js';
+import type { SnapshotSource } from '../events/model.js';
 import type { Audit, RequestMeta } from '../audit.js';
 import type { WebAuthnChallenges } from './challenges.js';
 import { normalizePasskeyName } from './names.js';
@@ -24,6 +26,7 @@ export interface ManagementDeps {
   db: Kysely<Database>;
   challenges: WebAuthnChallenges;
   audit: Audit;
+  outbox: Outbox;
   mail: PasskeyMail;
   hasOtherWayIn: OtherWayIn;
 }
@@ -78,6 +81,7 @@ export class PasskeyManagement {
       }
       await trx.deleteFrom('passkeys').where('id', '=', row.id).execute();
       await this.d.audit.record({ event: 'passkey.remove', meta, actor: person(user), user: person(user), details: { id: row.id, name: row.name } }, trx);
+      await this.d.outbox.record(trx, { type: 'passkey.removed', user });
       await within?.(trx);
       return { ok: true as const, row };
     });
@@ -88,12 +92,15 @@ export class PasskeyManagement {
 
   /**
    * Every passkey of the user and their pending registrations (the admin two-factor reset,
-   * mfa.md §4): the count removed. The caller audits its own action. `db`: the caller's
-   * transaction (the reset's `within`), so the passkeys go with the rest of the reset.
+   * mfa.md §4): the count removed, one `passkey.removed` event each. The caller audits its own
+   * action. `db`: the caller's transaction (the reset's `within`), so the passkeys go with the
+   * rest of the reset.
    */
-  async removeAll(userNumber: number, db: Db = this.d.db): Promise<number> {
-    const deleted = await db.deleteFrom('passkeys').where('user_number', '=', userNumber).executeTakeFirst();
-    await this.d.challenges.dropRegistrationsOf(userNumber, db);
-    return Number(deleted.numDeletedRows);
+  async removeAll(user: SnapshotSource, db: Db = this.d.db): Promise<number> {
+    const deleted = await db.deleteFrom('passkeys').where('user_number', '=', user.number).executeTakeFirst();
+    await this.d.challenges.dropRegistrationsOf(user.number, db);
+    const removed = Number(deleted.numDeletedRows);
+    for (let i = 0; i < removed; i++) await this.d.outbox.record(db, { type: 'passkey.removed', user });
+    return removed;
   }
 }

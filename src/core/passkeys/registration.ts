@@ -10,6 +10,7 @@ import { cose, decodeCredentialPublicKey, isoBase64URL } from '@simplewebauthn/s
 import type { Database } from '../../store/schema.js';
 import { uniqueViolation } from '../../store/db.js';
 import { type User, person } from '../accounts.js';
+import type { Outbox } from '../events/outbox.js';
 import type { Audit, RequestMeta } from '../audit.js';
 import type { WebAuthnChallenges } from './challenges.js';
 import { checkClientData, rpIdMatches } from './checks.js';
@@ -62,6 +63,7 @@ export interface RegistrationDeps {
   db: Kysely<Database>;
   challenges: WebAuthnChallenges;
   audit: Audit;
+  outbox: Outbox;
   mail: PasskeyMail;
   metrics: PasskeyMetrics;
   clock: () => number;
@@ -174,6 +176,7 @@ export class PasskeyRegistration {
         user: person(user),
         details: { id: row.id, name: row.name, device_type: passkey.device_type, backed_up: passkey.backed_up, aaguid: row.aaguid },
       }, trx);
+      await this.d.outbox.record(trx, { type: 'passkey.added', user });
       await input.within?.(trx);
     });
     if (stored !== 'stored') return { ok: false, reason: stored };

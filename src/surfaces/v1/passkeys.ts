@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { User } from '../../core/accounts.js';
-import { type PasskeyObject, type RelyingParty, REGISTRATION_FAILURE_SENTENCES, type Within, resolveRelyingParty } from '../../core/passkeys/index.js';
+import { type PasskeyObject, type RelyingParty, REGISTRATION_FAILURE_SENTENCES, resolveRelyingParty } from '../../core/passkeys/index.js';
 import { charLength, isPlainObject, stringField } from '../../http/fields.js';
 import { requestMeta, requestOrigin } from '../../http/request.js';
 import { Nullable, Timestamp, Type, Uuid } from '../../http/schemas.js';
@@ -73,10 +73,6 @@ function kindField(data: Record<string, unknown>): Checked<'knox' | 'jwt'> {
 
 export function passkeyRoutes(ctx: AppContext): V1Route[] {
   const passkeys = ctx.passkeys;
-  /** The event of a change, recorded in the change's own transaction (events.md §1). */
-  const event = (type: 'passkey.added' | 'passkey.removed', user: User): Within => async (trx) => {
-    await ctx.events.outbox.record(trx, { type, user });
-  };
 
   async function list({ auth }: V1Call): Promise<GenericReply> {
     return json(200, await passkeys.management.list(signedIn(auth).user.number));
@@ -111,7 +107,6 @@ export function passkeyRoutes(ctx: AppContext): V1Route[] {
       name: name.present ? name.value : null,
       rp,
       meta: requestMeta(request, 'v1'),
-      within: event('passkey.added', user),
     });
     if (r.ok) return json(201, r.passkey);
     switch (r.reason) {
@@ -151,7 +146,7 @@ export function passkeyRoutes(ctx: AppContext): V1Route[] {
     const user = signedIn(auth).user;
     const id = parseUuid(params.id ?? '');
     if (id === null) return BAD_UUID;
-    const r = await passkeys.management.remove(user, id, requestMeta(request, 'v1'), event('passkey.removed', user));
+    const r = await passkeys.management.remove(user, id, requestMeta(request, 'v1'));
     if (r.ok) return NO_CONTENT;
     return r.reason === 'not_found' ? PASSKEY_MISSING : invalid([PASSKEY_TEXT.lastWayIn]);
   }

@@ -48,6 +48,7 @@ export async function startPasskeyFixture(): Promise<PasskeyFixture> {
     audit: t.ctx.audit,
     mailer: t.ctx.mailer,
     metrics: t.ctx.metrics,
+    outbox: t.ctx.events.outbox,
     hasOtherWayIn: (user) => t.ctx.passwords.isUsable(user.password),
     clock: () => nowMicros() + offset,
   });

@@ -119,7 +119,7 @@ describe('the admin two-factor reset (mfa.md §4)', () => {
     const o = await f.passkeys.registration.options(user, f.rp);
     if (!o.ok) throw new Error(o.reason);
     const pending = await client.create(o.options);
-    expect(await mgmt().removeAll(user.number)).toBe(2);
+    expect(await mgmt().removeAll(user)).toBe(2);
     expect(await mgmt().count(user.number)).toBe(0);
     expect(await f.passkeys.registration.register({ user, credential: pending, rp: f.rp, meta })).toEqual({ ok: false, reason: 'challenge' });
   });
