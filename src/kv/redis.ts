@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { HitResult, Kv } from './kv.js';
+import { DENY_SCRIPT, RedisDenylistMirror } from './redis-denylist.js';
 import { REDIS_DEADLINE_MS, redisCall } from './redis-errors.js';
 
 // The window is pruned, counted and extended in one script so concurrent instances can't
@@ -63,9 +64,12 @@ export class RedisKv implements Kv {
     readonly prefix: string,
     /** Each call's deadline: no answer by then is an outage. */
     readonly deadlineMs = REDIS_DEADLINE_MS,
+    /** The denylist's local mirror (redis-denylist.ts); without it every check asks Redis. */
+    private readonly mirror: RedisDenylistMirror | null = null,
   ) {
     redis.defineCommand('ghHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
     redis.defineCommand('ghClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
+    redis.defineCommand('ghDeny', { numberOfKeys: 1, lua: DENY_SCRIPT });
   }
 
   /**
@@ -83,7 +87,9 @@ export class RedisKv implements Kv {
       redis.disconnect(); // stop the background reconnection of a client nobody will use
       throw err;
     }
-    return new RedisKv(redis, prefix, timeoutMs);
+    const mirror = new RedisDenylistMirror(url, redisClientOptions(timeoutMs), prefix, timeoutMs, options.onConnectionError);
+    mirror.start();
+    return new RedisKv(redis, prefix, timeoutMs, mirror);
   }
 
   async hit(key: string, limit: number, windowMs: number): Promise<HitResult> {
@@ -102,11 +108,24 @@ export class RedisKv implements Kv {
 
   async deny(jti: string, expSec: number): Promise<void> {
     if (expSec * 1000 <= Date.now()) return;
-    await redisCall(() => this.redis.set(this.prefix + 'deny:' + jti, '1', 'EXAT', expSec), this.deadlineMs);
+    this.mirror?.markDenied(jti);
+    const channel = this.mirror?.channel ?? this.prefix + 'deny';
+    await redisCall(() => (this.redis as any).ghDeny(this.prefix + 'deny:' + jti, expSec, channel, jti), this.deadlineMs);
   }
 
   async isDenied(jti: string): Promise<boolean> {
-    return (await redisCall(() => this.redis.exists(this.prefix + 'deny:' + jti), this.deadlineMs)) === 1;
+    const m = this.mirror;
+    if (m) {
+      if (m.isKnownDenied(jti)) return true;
+      const ticket = m.ticket();
+      // Known clear under the live subscription: once it has caught up with Redis, the local
+      // answer is Redis's answer (redis-denylist.ts).
+      if (m.wasClear(jti, ticket) && (await m.synced()) === ticket) return m.isKnownDenied(jti);
+    }
+    const ticket = m?.ticket() ?? -1;
+    const denied = (await redisCall(() => this.redis.exists(this.prefix + 'deny:' + jti), this.deadlineMs)) === 1;
+    m?.learned(jti, denied, ticket);
+    return denied;
   }
 
   async ping(): Promise<void> {
@@ -114,6 +133,7 @@ export class RedisKv implements Kv {
   }
 
   async close(): Promise<void> {
+    await this.mirror?.close();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

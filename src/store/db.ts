@@ -64,13 +64,29 @@ function openSqlite(file: string, options: StoreOptions): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${busyMs}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  // One statement: this connection's row changes and the commit counter of other connections.
-  const epoch = sqlite.prepare("select total_changes() || ':' || (select data_version from pragma_data_version())").pluck();
+  const writes = { count: 0 };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, writes) }) });
+  // Other connections' commits (another process on the same file: the command line, a second
+  // instance) move PRAGMA data_version. Asking costs two fcntl calls on the WAL index, so the answer
+  // is kept for the rest of the event-loop turn that asked: a commit elsewhere is seen by every
+  // request read after that turn (microseconds to a few ms later). This connection's own writes
+  // are counted as they run (`writes`) and are seen at once.
+  const dataVersion = sqlite.prepare('select data_version from pragma_data_version()').pluck();
+  let seen: string | null = null;
+  const forget = () => {
+    seen = null;
+  };
+  const changeEpoch = () => {
+    if (seen === null) {
+      seen = String(dataVersion.get());
+      setImmediate(forget);
+    }
+    return `${writes.count}:${seen}`;
+  };
   return {
     db,
     dialect: 'sqlite',
-    changeEpoch: () => epoch.get() as string,
+    changeEpoch,
     async start() {},
     async close() {
       await db.destroy();
@@ -84,7 +100,7 @@ function openSqlite(file: string, options: StoreOptions): Store {
  * text (bounded), which makes every hot query a prepared statement. Each comes wrapped, so a
  * write lock that another process held past the busy timeout is an outage, not a bug.
  */
-function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
+function withStatementCache(sqlite: SQLite.Database, writes: { count: number }): SQLite.Database {
   const cache = new Map<string, GuardedStatement>();
   const prepare = sqlite.prepare.bind(sqlite);
   return new Proxy(sqlite, {
@@ -96,7 +112,7 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
       return (source: string) => {
         let stmt = cache.get(source);
         if (!stmt) {
-          stmt = new GuardedStatement(sqliteGuard(() => prepare(source)));
+          stmt = new GuardedStatement(sqliteGuard(() => prepare(source)), writes);
           if (cache.size >= 500) cache.delete(cache.keys().next().value!);
           cache.set(source, stmt);
         }
@@ -109,24 +125,31 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
 /** The part of a better-sqlite3 statement Kysely uses, with SQLITE_BUSY turned into an outage. */
 class GuardedStatement {
   readonly reader: boolean;
+  private readonly writes: { count: number } | null;
 
-  constructor(private readonly stmt: SQLite.Statement) {
+  /** `writes` counts every run of a statement that may change the database (RETURNING ones too). */
+  constructor(private readonly stmt: SQLite.Statement, writes: { count: number }) {
     this.reader = stmt.reader;
+    this.writes = stmt.readonly ? null : writes;
   }
 
   all(...params: unknown[]): unknown[] {
+    if (this.writes) this.writes.count++;
     return sqliteGuard(() => this.stmt.all(...params));
   }
 
   get(...params: unknown[]): unknown {
+    if (this.writes) this.writes.count++;
     return sqliteGuard(() => this.stmt.get(...params));
   }
 
   run(...params: unknown[]): SQLite.RunResult {
+    if (this.writes) this.writes.count++;
     return sqliteGuard(() => this.stmt.run(...params));
   }
 
   iterate(...params: unknown[]): IterableIterator<unknown> {
+    if (this.writes) this.writes.count++;
     return sqliteGuard(() => this.stmt.iterate(...params));
   }
 }

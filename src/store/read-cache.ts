@@ -1,10 +1,11 @@
 // A cache for the look-ups every authenticated request makes (a knox token, a user by id),
-// valid only while the database has not changed at all. On SQLite the "has it changed" signal
-// is the database's own: total_changes() counts every row this connection wrote and
-// PRAGMA data_version moves when any other connection (another process) commits. Any write
-// anywhere, a logout, a deactivation, a lockout, empties the cache at once, so a hit is always
-// what the query would have returned. Without such a signal (PostgreSQL, shared by instances)
-// nothing is cached.
+// valid only while the database has not changed at all. The "has it changed" signal comes from
+// the store (store/db.ts): on SQLite, a count of this connection's writes (seen at once) and
+// PRAGMA data_version for other connections' commits (asked once per event-loop turn, so seen
+// by the requests of the next turn); on PostgreSQL, the change feed's generation, which moves
+// with this process's writes at once and with every other instance's commit when its
+// notification arrives. Any write anywhere, a logout, a deactivation, a lockout, empties the
+// cache, so a hit is what the query would have returned. With no signal, nothing is cached.
 
 /**
  * A token that changes whenever anything cached may have changed; null while that cannot be

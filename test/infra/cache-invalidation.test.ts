@@ -1,10 +1,13 @@
 // Credential look-ups are cached (issue "Speed where it is deployed"), and revocation stays exact
 // across instances: a logout, a password change, a deactivation or a deletion on instance A is
 // refused on instance B within 100 ms. On PostgreSQL the caches hear of changes through the
-// change feed (LISTEN/NOTIFY); when that channel is down, they serve nothing (fail closed).
+// change feed (LISTEN/NOTIFY); when that channel is down, they serve nothing (fail closed). With
+// Redis, the JWT denylist is mirrored in each instance and kept current by a Redis channel;
+// while B's subscription is down, B asks Redis on every check.
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, startSibling, type TestApp, usingPostgres } from '../helpers/app.js';
+import { startApp, startSibling, type TestApp, usingPostgres, usingRedis } from '../helpers/app.js';
 import { request } from '../helpers/http.js';
 
 let a: TestApp;
@@ -104,6 +107,57 @@ describe.skipIf(!usingPostgres)('when the change feed is down (PostgreSQL)', () 
       expect(back).toBe(true);
     } finally {
       await admin.end();
+    }
+  });
+});
+
+describe.skipIf(!usingRedis)('the JWT denylist across instances (Redis)', () => {
+  it('a JWT logout on A is refused on B, at once and after 100 ms', async () => {
+    const u = await userWithCredentials('cachejwtlogout');
+    const r = await request(a.url, 'POST', '/v1/user/logout-jwt/', { headers: u.bearerAuth });
+    expect(r.status, r.text).toBe(200);
+    // No wait at all: B's mirror catches up with Redis before it answers.
+    const now = await request(b.url, 'GET', '/v1/user/mock-login/', { headers: u.bearerAuth });
+    expect(now.status).toBe(401);
+    expect(now.json).toBe('Invalid token.');
+    expect(await refusedOnB(u.bearerAuth)).toBe(401);
+  });
+
+  it('a burst of checks on B around a logout on A: nothing after the logout answered is served', async () => {
+    const u = await userWithCredentials('cachejwtburst');
+    const burst = Array.from({ length: 30 }, () => request(b.url, 'GET', '/v1/user/mock-login/', { headers: u.bearerAuth }));
+    const out = await request(a.url, 'POST', '/v1/user/logout-jwt/', { headers: u.bearerAuth });
+    expect(out.status).toBe(200);
+    await Promise.all(burst);
+    const after = await Promise.all(Array.from({ length: 30 }, () => request(b.url, 'GET', '/v1/user/mock-login/', { headers: u.bearerAuth })));
+    expect(after.map((x) => x.status)).toEqual(after.map(() => 401));
+  });
+
+  it('while B\'s subscription is down, B asks Redis: a logout made then is refused, and the subscription comes back', async () => {
+    const u = await userWithCredentials('cachejwtsub');
+    const redis = new Redis(process.env.TEST_REDIS_URL!);
+    try {
+      const subscribers = async () => (await redis.client('LIST') as string).split('\n').filter((l) => / name=gatehouse-denylist /.test(l)).map((l) => /\bid=(\d+)/.exec(l)![1]);
+      const before = await subscribers();
+      expect(before.length).toBeGreaterThanOrEqual(2);
+      // Every instance's subscription goes (parallel test files' too: they reconnect by themselves).
+      for (const id of before) await redis.client('KILL', 'ID', id);
+      const r = await request(a.url, 'POST', '/v1/user/logout-jwt/', { headers: u.bearerAuth });
+      expect(r.status).toBe(200);
+      expect((await request(b.url, 'GET', '/v1/user/mock-login/', { headers: u.bearerAuth })).status).toBe(401);
+      let back = false;
+      for (let i = 0; i < 50 && !back; i++) {
+        const now = await subscribers();
+        back = now.filter((id) => !before.includes(id)).length >= 2;
+        if (!back) await sleep(100);
+      }
+      expect(back).toBe(true);
+      // Back to normal: a fresh login works on B, and its logout on A is refused on B.
+      const fresh = await userWithCredentials('cachejwtsub2');
+      expect((await request(a.url, 'POST', '/v1/user/logout-jwt/', { headers: fresh.bearerAuth })).status).toBe(200);
+      expect((await request(b.url, 'GET', '/v1/user/mock-login/', { headers: fresh.bearerAuth })).status).toBe(401);
+    } finally {
+      redis.disconnect();
     }
   });
 });
