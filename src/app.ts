@@ -14,7 +14,7 @@ import { configureImageDecoding } from './core/media.js';
 import { SecretKeys } from './core/secrets.js';
 import { loadV1Keys } from './core/v1-keys.js';
 import { JSON_LIMIT, MULTIPART_LIMIT } from './http/body.js';
-import { logDestination, loggerOptions } from './http/logging.js';
+import { AccessLog, logDestination, loggerOptions } from './http/logging.js';
 import { type Surface, failuresOf, sendGeneric } from './http/surface.js';
 import { type Failures, failureReply } from './http/route.js';
 import { registerOps } from './http/ops.js';
@@ -132,6 +132,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     },
   });
 
+  const accessLog = new AccessLog(logStream, ['info', 'debug', 'trace'].includes(config.logLevel));
   const store = await openMigratedStore(config, app.log);
   let kv: Kv | null = null;
   try {
@@ -169,6 +170,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     await kv!.close();
     await store.close();
     try {
+      accessLog.flush();
       logStream.flushSync();
     } catch {
       // stdout gone (closed pipe): nothing left to save the lines to
@@ -183,7 +185,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
   try {
     const surfaces = await loadSurfaces(config.surfaces);
     mounted.push(...surfaces);
-    installDispatch(app, ctx, surfaces);
+    installDispatch(app, ctx, surfaces, accessLog);
     registerOps(app, ctx);
     for (const s of surfaces) await s.register(app, ctx);
     await app.ready();
@@ -274,7 +276,7 @@ const GENERIC_FAILURES: Failures = {
 };
 
 /** Prefix-based dispatch of the things that happen outside a route's handler. */
-function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surface[]): void {
+function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surface[], accessLog: AccessLog): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('X-Content-Type-Options', 'nosniff');
     const s = surfaceFor(surfaces, request.url);
@@ -297,7 +299,7 @@ function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surfac
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.recordRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    accessLog.record(request.id, request.method, route, reply.statusCode, Math.round(reply.elapsedTime * 10) / 10);
   });
 
   app.setNotFoundHandler(async (request, reply) => {
