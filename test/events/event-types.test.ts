@@ -178,6 +178,26 @@ describe('user.updated', () => {
     expect(events[3].data.changed).toEqual(['avatar']);
   });
 
+  it('one api-user update of fields and picture is one change: one user.updated naming both', async () => {
+    const n = tag();
+    const email = `apiupd-${n}@example.com`;
+    const reg = await request(t.url, 'POST', '/api/user/register', { json: { email, full_name: 'Api User', password: PASSWORD } });
+    expect(reg.status, reg.text).toBe(201);
+    const access = (await request(t.url, 'POST', '/api/user/login', { json: { email, password: PASSWORD } })).json.tokens.access;
+    const fd = new FormData();
+    fd.append('full_name', 'Api Renamed');
+    fd.append('profile_pic', new Blob([new Uint8Array(await png(8, 8))], { type: 'image/png' }), 'me.png');
+    const r = await request(t.url, 'PUT', '/api/user/update', { headers: { authorization: `JWT ${access}` }, body: fd });
+    expect(r.status, r.text).toBe(200);
+    const fence = new FormData();
+    fence.append('profile_pic', '');
+    expect((await request(t.url, 'PUT', '/api/user/update', { headers: { authorization: `JWT ${access}` }, body: fence })).status).toBe(200);
+    const events = await expectTypes(reg.json.id, ['user.created', 'session.created', 'user.updated', 'user.updated']);
+    expect(events[2].data.changed).toEqual(['full_name', 'avatar']);
+    expect(events[2].data.user).toMatchObject({ full_name: 'Api Renamed' });
+    expect(events[3].data.changed).toEqual(['avatar']);
+  });
+
   it('a password change is user.password_changed, not a user.updated naming it', async () => {
     const u = await v1User();
     const r = await request(t.url, 'POST', V1 + 'password/change/', { headers: auth(u.token), json: { old_password: PASSWORD, password: 'Other;456', confirm_password: 'Other;456' } });

@@ -22,12 +22,17 @@ export interface AvatarNaming {
 
 export type AvatarOutcome = { ok: true; user: User; path: string | null } | { ok: false; reason: 'gone' };
 
-export async function replaceAvatar(d: ActionDeps, user: Pick<User, 'number'>, image: AvatarImage, naming: AvatarNaming): Promise<AvatarOutcome> {
+/** Writes the image under a name of its own (before any row names it); its media path. */
+export async function saveAvatarFile(d: ActionDeps, userNumber: number, image: AvatarImage, naming: AvatarNaming): Promise<string> {
   let name = naming.filename;
   if (naming.whenTaken) {
-    while (await d.media.exists(`avatars/${user.number}/${name}`)) name = naming.whenTaken(naming.filename);
+    while (await d.media.exists(`avatars/${userNumber}/${name}`)) name = naming.whenTaken(naming.filename);
   }
-  const path = await d.media.saveAvatar(user.number, name, image.data);
+  return d.media.saveAvatar(userNumber, name, image.data);
+}
+
+export async function replaceAvatar(d: ActionDeps, user: Pick<User, 'number'>, image: AvatarImage, naming: AvatarNaming): Promise<AvatarOutcome> {
+  const path = await saveAvatarFile(d, user.number, image, naming);
   let swapped: Swapped | null;
   try {
     swapped = await swap(d, user.number, path);
@@ -76,7 +81,7 @@ async function swap(d: ActionDeps, userNumber: number, next: string | null): Pro
 }
 
 // The new state is committed; a file that cannot be deleted is reported, not failed on.
-async function removeQuietly(d: ActionDeps, path: string): Promise<void> {
+export async function removeQuietly(d: ActionDeps, path: string): Promise<void> {
   try {
     await d.media.remove(path);
   } catch (err) {

@@ -14,12 +14,19 @@ import type { Conflict, User, UserPatch } from '../accounts.js';
 import { ciKey, person } from '../accounts.js';
 import type { AuditEventName } from '../audit.js';
 import { type Aftermath, type Spare, noAftermath } from '../revocation.js';
+import { type AvatarImage, type AvatarNaming, removeQuietly, saveAvatarFile } from './avatar.js';
 import type { ActionContext, ActionDeps, Db } from './deps.js';
 import { type SessionRevokeReason, lockUser, recordChange } from './user-events.js';
 
 export interface AccountChange extends Omit<UserPatch, 'avatar'> {
   /** A new plain password. */
   password?: string;
+  /**
+   * A new avatar image, or `remove`, as part of the same change (api-user's update): the file is
+   * written before the transaction, the row names it in the change's own transaction (one
+   * user.updated for everything), and the file it replaced is deleted once that committed.
+   */
+  newAvatar?: { image: AvatarImage; naming: AvatarNaming } | 'remove';
 }
 
 export interface UpdateContext extends ActionContext {
@@ -65,18 +72,23 @@ export function updateAccount(d: ActionDeps, user: User, change: AccountChange, 
 
 /** The one body of every account change (updateAccount, changePassword). */
 export async function applyChange(d: ActionDeps, user: User, change: AccountChange, c: UpdateContext, extras: ChangeExtras): Promise<UpdateOutcome> {
-  const { password, ...fields } = change;
+  const { password, newAvatar: avatar, ...fields } = change;
   const patch: UserPatch = { ...fields };
   const emailChanged = fields.email !== undefined && ciKey(fields.email) !== user.email_ci;
   if (emailChanged && fields.emailVerified === undefined) patch.emailVerified = false;
   const hash = password === undefined ? undefined : await d.passwords.hash(password);
-  if (Object.keys(patch).length === 0 && hash === undefined) return { ok: true, user, emailChanged: false, passwordChanged: false };
+  if (Object.keys(patch).length === 0 && hash === undefined && avatar === undefined) return { ok: true, user, emailChanged: false, passwordChanged: false };
+  // A new image is on disk before any row names it; it goes again if the change does not commit.
+  const newFile = avatar !== undefined && avatar !== 'remove' ? await saveAvatarFile(d, user.number, avatar.image, avatar.naming) : null;
+  if (avatar !== undefined) patch.avatar = newFile;
 
-  let saved: { row: User; after: Aftermath; deactivated: boolean };
+  let saved: { row: User; after: Aftermath; deactivated: boolean; oldFile: string | null };
   try {
     saved = await d.db.transaction().execute(async (trx) => {
       const before = await lockUser(trx, user.number);
       if (!before) throw new Error('user vanished during update');
+      // The row is locked: the avatar it names now is the one this change replaces.
+      const oldFile = avatar !== undefined && before.avatar !== newFile ? before.avatar : null;
       const r = await d.accounts.update(user.number, patch, trx);
       if (!r.ok) throw new Taken(r.conflict);
       let row = r.user;
@@ -101,12 +113,14 @@ export async function applyChange(d: ActionDeps, user: User, change: AccountChan
         after = await d.revocation.endAllSessionsIn(trx, row, 'revoked', ending.spare);
         await d.outbox.record(trx, { type: 'session.revoked', user: row, reason: ending.reason });
       }
-      return { row, after, deactivated };
+      return { row, after, deactivated, oldFile };
     });
   } catch (err) {
+    if (newFile !== null) await removeQuietly(d, newFile);
     if (err instanceof Taken) return { ok: false, conflict: err.conflict };
     throw err;
   }
+  if (saved.oldFile !== null) await removeQuietly(d, saved.oldFile);
   await d.revocation.finish(saved.after);
   if (emailChanged && user.email) d.mail.emailChanged(saved.row, user.email);
   return { ok: true, user: saved.row, emailChanged, passwordChanged: hash !== undefined };

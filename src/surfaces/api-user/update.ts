@@ -50,26 +50,19 @@ async function validate(ctx: AppContext, user: User, data: FieldMap): Promise<{ 
 
 /**
  * The new user row, or undefined when the email was taken meanwhile (nothing changed then).
- * Email, name and password change in one transaction (the core's one update rule: a new
- * address is unverified and voids mailed tokens, a new password voids them too and is audited,
- * and ends no other login here, api-user.md §3.4); the picture follows.
+ * Email, name, password and picture change in one transaction (the core's one update rule: a
+ * new address is unverified and voids mailed tokens, a new password voids them too and is
+ * audited, and ends no other login here, api-user.md §3.4), reported as one user.updated.
  */
 async function apply(ctx: AppContext, user: User, c: Changes, meta: RequestMeta): Promise<User | undefined> {
   const change: AccountChange = {};
   if (c.email !== undefined) change.email = c.email;
   if (c.fullName !== undefined) change.fullName = c.fullName;
   if (c.password !== undefined) change.password = c.password;
+  if (c.pic.kind === 'image') change.newAvatar = { image: c.pic, naming: { filename: avatarFilename(c.pic.format) } };
+  if (c.pic.kind === 'clear') change.newAvatar = 'remove';
   const saved = await ctx.actions.update(user, change, { meta, audit: 'self' });
-  if (!saved.ok) return undefined;
-  if (c.pic.kind === 'image') {
-    const stored = await ctx.actions.replaceAvatar(user, c.pic, { filename: avatarFilename(c.pic.format) });
-    return stored.ok ? stored.user : undefined;
-  }
-  if (c.pic.kind === 'clear') {
-    const removed = await ctx.actions.removeAvatar(user);
-    return removed.ok ? removed.user : undefined;
-  }
-  return saved.user;
+  return saved.ok ? saved.user : undefined;
 }
 
 export function apiUserMeRoutes(ctx: AppContext): ApiUserRoute[] {
