@@ -301,6 +301,9 @@ describe('operations', () => {
     const since = new Date().toISOString();
     const users = [await register(t, 'rp'), await register(t, 'rp')];
     await waitFor(() => rx.acceptedIds('/replay').size === 2 && rx.acceptedIds('/replay-other').size === 2, 10_000, 'the first deliveries');
+    // Received is not yet settled: a delivery still pending is not doubled by a replay.
+    const settled = async (id: string) => (await api(t, 'GET', `/admin/api/webhooks/${id}/deliveries/?status=succeeded`, root)).json.count === 2;
+    await waitFor(async () => (await settled(ep.id)) && (await settled(other.id)), 10_000, 'the first deliveries settled');
     const env = cleanEnv({ NODE_ENV: 'development', DATA_DIR: t.dataDir, SECRET_KEY: t.env.SECRET_KEY, DATABASE_URL: t.env.DATABASE_URL ?? `sqlite:${path.join(t.dataDir, 'gatehouse.sqlite3')}` });
     const one = runCli(['events', 'replay', '--since', since, '--endpoint', ep.id], { env });
     expect(one.stderr).toBe('');

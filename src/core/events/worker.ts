@@ -240,6 +240,11 @@ export class DeliveryWorker extends BackgroundLoop {
     // The attempt's outcome and the endpoint's health commit together: a disabled endpoint is
     // never seen without its audit entry, nor a failed attempt without its effect on the streak.
     const settled = await this.d.db.transaction().execute(async (trx) => {
+      // PostgreSQL: the endpoint's row, shared, first. An admin disabling the endpoint meanwhile
+      // (its UPDATE, then the parking of its waiting deliveries) either commits before this, and
+      // the retry below is parked, or waits until this committed, and parks the retry itself.
+      // SQLite runs one writer at a time.
+      if (this.d.dialect === 'postgres') await trx.selectFrom('webhook_endpoints').select('id').where('id', '=', job.endpoint_id).forShare().execute();
       const updated = await trx
         .updateTable('webhook_deliveries')
         .set({
