@@ -1,7 +1,8 @@
 // The skeleton of a background loop (the delivery worker, the broker publisher): start once,
-// pause between rounds, be woken at once by new work, and stop by ending the loop. A wake-up
-// that comes while the loop is busy is remembered, so the next pause is skipped instead of
-// missing the work.
+// pause between rounds, be woken by new work, and stop by ending the loop. A wake-up that comes
+// while the loop is busy is remembered, so the next pause is skipped instead of missing the
+// work. A pause woken ends at the end of the current event-loop turn, so the wake-ups of one
+// turn (several deliveries ending together) lead to one round, not one each.
 
 export class Sleeper {
   private pendingWake = false;
@@ -32,15 +33,21 @@ export class Sleeper {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
+      let done = false;
+      let immediate: NodeJS.Immediate | null = null;
       const timer = setTimeout(() => finish(), ms);
       const finish = () => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
+        if (immediate) clearImmediate(immediate);
         this.cut = null;
         if (wakeable) this.pendingWake = false;
         resolve();
       };
       this.cut = (byWake) => {
-        if (!byWake || wakeable) finish();
+        if (!byWake) finish();
+        else if (wakeable) immediate ??= setImmediate(finish);
       };
     });
   }
