@@ -10,6 +10,7 @@ import { migrationInfra } from './migration-infra.js';
 import { migrationChangeFeed } from './migration-change-feed.js';
 import { m008_session_mfa_step } from './migration-session-mfa-step.js';
 import { m010_webhook_lease_index } from './migration-webhook-lease-index.js';
+import { m011_webhook_claim_order } from './migration-webhook-claim-order.js';
 import { ServiceUnavailable } from '../errors.js';
 
 type Builder = (dialect: Dialect) => Migration;
@@ -196,6 +197,7 @@ const MIGRATIONS: Record<string, Builder> = {
   '008_change_feed': migrationChangeFeed,
   '009_session_mfa_step': m008_session_mfa_step,
   '010_webhook_lease_index': m010_webhook_lease_index,
+  '011_webhook_claim_order': m011_webhook_claim_order,
 };
 
 class CodeMigrations implements MigrationProvider {
