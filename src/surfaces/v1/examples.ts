@@ -115,12 +115,16 @@ export const PASSKEY_CREATION_OPTIONS = {
     userVerification: 'preferred',
   },
 };
+/** The software authenticator's credential of the recorded run, as both ceremonies send it. */
+const RECORDED_CREDENTIAL = {
+  authenticatorAttachment: 'platform',
+  clientExtensionResults: {},
+  id: '0GQ6vgTSl_Mbu4v7JtiReIPJUV-ZoCUTTu3fG0iODBg',
+  rawId: '0GQ6vgTSl_Mbu4v7JtiReIPJUV-ZoCUTTu3fG0iODBg',
+};
 export const PASSKEY_REGISTRATION_BODY = {
   credential: {
-    authenticatorAttachment: 'platform',
-    clientExtensionResults: {},
-    id: '0GQ6vgTSl_Mbu4v7JtiReIPJUV-ZoCUTTu3fG0iODBg',
-    rawId: '0GQ6vgTSl_Mbu4v7JtiReIPJUV-ZoCUTTu3fG0iODBg',
+    ...RECORDED_CREDENTIAL,
     response: {
       attestationObject: 'o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVikSZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2NFAAAAAQECAwQFBgcIAQIDBAUGBwgAINBkOr4E0pfzG7uL-ybYkXiDyVFfmaAlE07t3xtIjgwYpQECAyYgASFYIKpdszjE-g3bibcsGujdBT1lXR-DzMe_HNKtSyYQwCopIlggmxbJO0C1N5w03jmVnyuQs064_8Ekt07FddKNoIGNTbE',
       authenticatorData: 'SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2NFAAAAAQECAwQFBgcIAQIDBAUGBwgAINBkOr4E0pfzG7uL-ybYkXiDyVFfmaAlE07t3xtIjgwYpQECAyYgASFYIKpdszjE-g3bibcsGujdBT1lXR-DzMe_HNKtSyYQwCopIlggmxbJO0C1N5w03jmVnyuQs064_8Ekt07FddKNoIGNTbE',
@@ -148,10 +152,7 @@ export const PASSKEY_LOGIN_OPTIONS = {
 export const PASSKEY_LOGIN_BODY = {
   challenge_id: '3-8thIihzYiFTEL888Kn1ohxTQTcyfAanagl7tmhZw4',
   credential: {
-    authenticatorAttachment: 'platform',
-    clientExtensionResults: {},
-    id: '0GQ6vgTSl_Mbu4v7JtiReIPJUV-ZoCUTTu3fG0iODBg',
-    rawId: '0GQ6vgTSl_Mbu4v7JtiReIPJUV-ZoCUTTu3fG0iODBg',
+    ...RECORDED_CREDENTIAL,
     response: {
       authenticatorData: 'SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAg',
       clientDataJSON: 'eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoidUFiaWFOWGRESnZmUXFrXzMycTRxdW42TGdCTUFuVjd6cERfSGZ2TzFrdyIsIm9yaWdpbiI6Imh0dHA6Ly9sb2NhbGhvc3Q6ODAwMCIsImNyb3NzT3JpZ2luIjpmYWxzZSwib3RoZXJfa2V5c19jYW5fYmVfYWRkZWRfaGVyZSI6ImRvIG5vdCBjb21wYXJlIGNsaWVudERhdGFKU09OIGFnYWluc3QgYSB0ZW1wbGF0ZS4gU2VlIGh0dHBzOi8vZ29vLmdsL3lhYlBleCJ9',
