@@ -7,7 +7,7 @@ import pg from 'pg';
 import { type Compilable, Kysely, type PostgresCursor, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { PgChangeFeed } from './change-feed.js';
-import type { ChangeEpoch } from './read-cache.js';
+import { type ChangeEpoch, type StatementEffect, WriteTracker, statementEffect } from './read-cache.js';
 import { ServiceUnavailable } from '../errors.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -65,12 +65,16 @@ function openSqlite(file: string, options: StoreOptions): Store {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${busyMs}`);
   const writes = { count: 0 };
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, writes) }) });
+  const tracker = new WriteTracker(() => {
+    writes.count++;
+  });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, tracker) }) });
   // Other connections' commits (another process on the same file: the command line, a second
   // instance) move PRAGMA data_version. Asking costs two fcntl calls on the WAL index, so the answer
   // is kept for the rest of the event-loop turn that asked: a commit elsewhere is seen by every
   // request read after that turn (microseconds to a few ms later). This connection's own writes
-  // are counted as they run (`writes`) and are seen at once.
+  // to a cached table are counted as they run (`writes`, read-cache.ts's WriteTracker) and are
+  // seen at once; its writes elsewhere (the outbox, deliveries, audit) leave the caches alone.
   const dataVersion = sqlite.prepare('select data_version from pragma_data_version()').pluck();
   let seen: string | null = null;
   const forget = () => {
@@ -100,7 +104,7 @@ function openSqlite(file: string, options: StoreOptions): Store {
  * text (bounded), which makes every hot query a prepared statement. Each comes wrapped, so a
  * write lock that another process held past the busy timeout is an outage, not a bug.
  */
-function withStatementCache(sqlite: SQLite.Database, writes: { count: number }): SQLite.Database {
+function withStatementCache(sqlite: SQLite.Database, tracker: WriteTracker): SQLite.Database {
   const cache = new Map<string, GuardedStatement>();
   const prepare = sqlite.prepare.bind(sqlite);
   return new Proxy(sqlite, {
@@ -112,7 +116,7 @@ function withStatementCache(sqlite: SQLite.Database, writes: { count: number }):
       return (source: string) => {
         let stmt = cache.get(source);
         if (!stmt) {
-          stmt = new GuardedStatement(sqliteGuard(() => prepare(source)), writes);
+          stmt = new GuardedStatement(sqliteGuard(() => prepare(source)), source, tracker);
           if (cache.size >= 500) cache.delete(cache.keys().next().value!);
           cache.set(source, stmt);
         }
@@ -125,31 +129,34 @@ function withStatementCache(sqlite: SQLite.Database, writes: { count: number }):
 /** The part of a better-sqlite3 statement Kysely uses, with SQLITE_BUSY turned into an outage. */
 class GuardedStatement {
   readonly reader: boolean;
-  private readonly writes: { count: number } | null;
+  private readonly effect: StatementEffect;
 
-  /** `writes` counts every run of a statement that may change the database (RETURNING ones too). */
-  constructor(private readonly stmt: SQLite.Statement, writes: { count: number }) {
+  /** Every run is told to `tracker` first (RETURNING writes included), so the caches move on at once. */
+  constructor(private readonly stmt: SQLite.Statement, source: string, private readonly tracker: WriteTracker) {
     this.reader = stmt.reader;
-    this.writes = stmt.readonly ? null : writes;
+    // SQLite knows which statements change nothing (a PRAGMA read, a CTE that only selects); it
+    // calls BEGIN, COMMIT and ROLLBACK read-only too, but those are what a transaction is followed by.
+    const effect = statementEffect(source);
+    this.effect = effect === 'write' && stmt.readonly ? 'none' : effect;
   }
 
   all(...params: unknown[]): unknown[] {
-    if (this.writes) this.writes.count++;
+    this.tracker.ran(this.effect);
     return sqliteGuard(() => this.stmt.all(...params));
   }
 
   get(...params: unknown[]): unknown {
-    if (this.writes) this.writes.count++;
+    this.tracker.ran(this.effect);
     return sqliteGuard(() => this.stmt.get(...params));
   }
 
   run(...params: unknown[]): SQLite.RunResult {
-    if (this.writes) this.writes.count++;
+    this.tracker.ran(this.effect);
     return sqliteGuard(() => this.stmt.run(...params));
   }
 
   iterate(...params: unknown[]): IterableIterator<unknown> {
-    if (this.writes) this.writes.count++;
+    this.tracker.ran(this.effect);
     return sqliteGuard(() => this.stmt.iterate(...params));
   }
 }
@@ -240,7 +247,7 @@ function pgOutage(err: unknown): { reason: string; broken: boolean } | null {
 class GuardedPool {
   private readonly clients = new WeakMap<pg.PoolClient, GuardedClient>();
 
-  /** `onWrite`: told after every statement that is not a plain read (the change feed's local half). */
+  /** `onWrite`: told when a statement may have changed a cached table (the change feed's local half; read-cache.ts). */
   constructor(private readonly pool: pg.Pool, private readonly onWrite: (() => void) | null = null) {}
 
   async connect(): Promise<GuardedClient> {
@@ -267,7 +274,11 @@ class GuardedPool {
 class GuardedClient {
   private broken: Error | null = null;
 
-  constructor(private readonly client: pg.PoolClient, private readonly onWrite: (() => void) | null) {}
+  private readonly tracker: WriteTracker | null;
+
+  constructor(private readonly client: pg.PoolClient, onWrite: (() => void) | null) {
+    this.tracker = onWrite ? new WriteTracker(onWrite) : null;
+  }
 
   // The result is pg's own, which Kysely reads (its typing of `command` is narrower than pg's).
   query(sql: string, parameters: readonly unknown[]): Promise<any>;
@@ -282,18 +293,21 @@ class GuardedClient {
     // Fail at once rather than queue a statement (a rollback, say) behind one that never answered.
     if (this.broken) throw new ServiceUnavailable('database', 'connection lost', { cause: this.broken });
     try {
-      const result = await this.client.query(sql, parameters as unknown[]);
-      if (this.onWrite && !/^\s*select\b/i.test(sql)) this.onWrite();
-      return result;
+      return await this.client.query(sql, parameters as unknown[]);
     } catch (err) {
       const outage = pgOutage(err);
       if (!outage) throw err;
       if (outage.broken) this.broken = err as Error;
       throw new ServiceUnavailable('database', outage.reason, { cause: err });
+    } finally {
+      // After the statement (an autocommitted write is visible to other connections only now),
+      // whether it worked or not (an answer lost on the way may hide a committed write).
+      this.tracker?.ran(statementEffect(sql));
     }
   }
 
   release(): void {
+    this.tracker?.reset();
     const broken = this.broken;
     this.broken = null;
     // pg-pool destroys a client released with an error instead of handing it out again.

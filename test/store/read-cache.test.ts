@@ -1,8 +1,10 @@
 // The credential look-up cache (store/read-cache.ts) must never answer what the database would
-// not: any write, by this process or another, invalidates it.
+// not: any write to users or knox_tokens, by this process or another, invalidates it; writes to
+// other tables (the outbox, webhook deliveries) leave it serving.
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { startApp, type TestApp, usingPostgres } from '../helpers/app.js';
 
 let t: TestApp;
@@ -66,5 +68,52 @@ describe('cached credential look-ups', () => {
     other.prepare('update users set is_active = 0 where number = ?').run(user.number);
     other.close();
     expect((await fetch(t.url + '/v1/user/mock-login/', { headers })).status).toBe(401);
+  });
+
+  it('writes to other tables keep the cache; a transaction that wrote users moves it at the write and at the end', async () => {
+    const { user, token } = await userWithToken('cache6');
+    const epoch = () => t.ctx.store.changeEpoch!();
+    // PostgreSQL: the notifications of the writes above arrive a little after their commits.
+    let before = epoch();
+    for (let quiet = 0; quiet < 4; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      quiet = epoch() === before ? quiet + 1 : 0;
+      before = epoch();
+    }
+    await t.ctx.db.insertInto('events').values({ id: 'evt_cache6', type: 'user.updated', occurred: 1, body: '{}' }).execute();
+    await t.ctx.db.transaction().execute(async (trx) => {
+      await trx.updateTable('events').set({ body: '{"x":1}' }).where('id', '=', 'evt_cache6').execute();
+    });
+    await t.ctx.db.deleteFrom('events').where('id', '=', 'evt_cache6').execute();
+    expect(epoch()).toBe(before);
+    expect((await t.ctx.knox.check(token)).ok).toBe(true);
+
+    let during = '';
+    await t.ctx.db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ full_name: 'Changed' }).where('number', '=', user.number).execute();
+      during = epoch()!;
+      expect(during).not.toBe(before);
+    });
+    expect(epoch()).not.toBe(during);
+    const after = await t.ctx.knox.check(token);
+    expect(after.ok && after.user.full_name).toBe('Changed');
+  });
+
+  it('a rolled-back write to users is never served', async () => {
+    const { user, token } = await userWithToken('cache7');
+    await expect(
+      t.ctx.db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ is_active: 0 }).where('number', '=', user.number).execute();
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    const again = await t.ctx.knox.check(token);
+    expect(again.ok).toBe(true);
+  });
+
+  it('a write the cache cannot classify (raw SQL, a CTE) invalidates it', async () => {
+    const { user, token } = await userWithToken('cache8');
+    await sql`with target as (select cast(${user.number} as bigint) as n) update users set is_active = 0 where number in (select n from target)`.execute(t.ctx.db);
+    expect(await t.ctx.knox.check(token)).toEqual({ ok: false, reason: 'inactive' });
   });
 });
