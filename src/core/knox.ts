@@ -76,18 +76,28 @@ export class KnoxTokens {
       // A no-op write takes the user's row lock on PostgreSQL; SQLite has one writer anyway.
       await trx.updateTable('users').set((eb) => ({ updated: eb.ref('updated') })).where('number', '=', user.number).execute();
       if (limit > 0) {
-        await trx.deleteFrom('knox_tokens').where('user_number', '=', user.number).where('expires', '<=', now).execute();
-        const kept = await trx
-          .selectFrom('knox_tokens')
-          .select('id')
+        // One statement: the expired ones, and every live one but the newest `limit - 1`.
+        await trx
+          .deleteFrom('knox_tokens')
           .where('user_number', '=', user.number)
-          .orderBy('created', 'desc')
-          .orderBy('id', 'desc')
-          .limit(limit - 1)
+          .where((eb) =>
+            eb.or([
+              eb('expires', '<=', now),
+              eb(
+                'id',
+                'not in',
+                eb
+                  .selectFrom('knox_tokens as kept')
+                  .select('kept.id')
+                  .where('kept.user_number', '=', user.number)
+                  .where('kept.expires', '>', now)
+                  .orderBy('kept.created', 'desc')
+                  .orderBy('kept.id', 'desc')
+                  .limit(limit - 1),
+              ),
+            ]),
+          )
           .execute();
-        let evict = trx.deleteFrom('knox_tokens').where('user_number', '=', user.number);
-        if (kept.length) evict = evict.where('id', 'not in', kept.map((k) => k.id));
-        await evict.execute();
       }
       await trx.insertInto('knox_tokens').values(record).execute();
     });

@@ -75,7 +75,9 @@ export class Outbox {
     }
     if (publications.length) await db.insertInto('event_publications').values(publications).execute();
     this.o.countEvent?.(event.type);
-    this.notifySoon();
+    // Nothing owed to anyone (no subscribed endpoint, no broker): no one to wake. A login with
+    // no webhooks configured would otherwise cost the worker a look at the database each time.
+    if (targets.length || publications.length) this.notifySoon();
     return { ...recorded, deliveries: targets.length };
   }
 
@@ -99,7 +101,7 @@ export class Outbox {
     for (let i = 0; i < deliveries.length; i += MANY_CHUNK) await db.insertInto('webhook_deliveries').values(deliveries.slice(i, i + MANY_CHUNK)).execute();
     for (let i = 0; i < publications.length; i += MANY_CHUNK) await db.insertInto('event_publications').values(publications.slice(i, i + MANY_CHUNK)).execute();
     for (const r of rows) this.o.countEvent?.(r.type);
-    this.notifySoon();
+    if (deliveries.length || publications.length) this.notifySoon();
     return rows.length;
   }
 

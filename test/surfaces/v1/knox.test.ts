@@ -79,6 +79,20 @@ describe('the cap (V1_KNOX_TOKEN_LIMIT = 3)', () => {
     expect(await t.ctx.db.selectFrom('knox_tokens').select('id').where('user_number', '=', await numberOf(u)).execute()).toHaveLength(3);
   });
 
+  it('expired tokens go first and never hold a place: a login beside 2 live and 1 expired keeps the 2 live', async () => {
+    const u = await registerUser(t.url);
+    const tokens = [];
+    for (let i = 0; i < 3; i++) tokens.push(await knoxLogin(t.url, u));
+    const number = await numberOf(u);
+    // The newest one expires: it must not count among the kept ones.
+    const newest = await t.ctx.db.selectFrom('knox_tokens').select('id').where('user_number', '=', number).orderBy('created', 'desc').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    await t.ctx.db.updateTable('knox_tokens').set({ expires: 1 }).where('id', '=', newest.id).execute();
+    const fresh = await knoxLogin(t.url, u);
+    for (const tok of [tokens[0], tokens[1], fresh]) expectJson(await mock(tok), 200, 'Hello world.');
+    expectJson(await mock(tokens[2]), 401, 'Invalid token.');
+    expect(await t.ctx.db.selectFrom('knox_tokens').select('id').where('user_number', '=', number).execute()).toHaveLength(3);
+  });
+
   it('20 concurrent logins of one user leave exactly 3 tokens, and those 3 work', async () => {
     const u = await registerUser(t.url);
     const results = await Promise.all(Array.from({ length: 20 }, () => login({ email: u.email, password: u.password })));
