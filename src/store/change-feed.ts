@@ -22,8 +22,9 @@ export class PgChangeFeed {
   constructor(private readonly connectionString: string, private readonly onError: (err: Error) => void) {}
 
   /**
-   * This process wrote: its own caches move on at once, without waiting for the notification
-   * (which still comes, after the commit, and moves them on again).
+   * This process wrote users or knox_tokens (or ran a statement the store cannot classify; see
+   * read-cache.ts): its own caches move on at once, without waiting for the notification (which
+   * still comes, after the commit, and moves them on again).
    */
   localWrite(): void {
     this.generation++;
