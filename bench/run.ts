@@ -7,6 +7,8 @@
 // Usage: npm run build && npm run bench [-- knox,bearer]
 //   BENCH_ONLY=knox,bearer      scenarios to run (default: all; also the first argument)
 //   BENCH_SECONDS=10            per measurement
+//   BENCH_REPEAT=3              repetitions of the knox/Bearer GETs and the logins, each right
+//                               after a fresh yardstick; the median ratio is reported
 //   BENCH_CONNECTIONS=16,64     for the knox and Bearer GETs (others use 16)
 //   BENCH_DATABASES=sqlite,postgres   which of the configured databases to run on
 //   BENCH_DATABASE_URL, BENCH_REDIS_URL   PostgreSQL (a database the bench may create others
@@ -32,6 +34,7 @@ function list(text: string | undefined): string[] | null {
 async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('run `npm run build` first');
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  const repeat = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
   const connections = (list(process.env.BENCH_CONNECTIONS) ?? ['16', '64']).map(Number);
   const only = list(process.env.BENCH_ONLY) ?? list(process.argv[2]);
   const unknown = (only ?? []).filter((s) => !(ALL as readonly string[]).includes(s));
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
   const log = (line: string) => console.error(`[bench] ${line}`);
   const ctx: BenchContext = {
     seconds,
+    repeat,
     connections,
     log,
     baseline(n) {
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
       node: process.version,
       os: `${os.type()} ${os.release()}`,
     },
-    config: { seconds, connections, databases: targets.map((t) => t.label), only: only ?? null, logLevel: 'info (one access-log line per request)' },
+    config: { seconds, repeat, connections, databases: targets.map((t) => t.label), only: only ?? null, logLevel: 'info (one access-log line per request)' },
     results: results.map(judge),
   };
   const out = process.env.BENCH_OUT ?? path.join(ROOT, 'bench/results', `${report.date.slice(0, 10)}.json`);

@@ -25,7 +25,8 @@ function rate(r: ScenarioResult): string {
 function ratio(r: ScenarioResult): string {
   if (r.ratio === undefined) return r.ratioOf ?? '';
   if (r.scenario === 'baseline' || r.scenario === 'argon2') return '1.00x';
-  return `${r.ratio.toFixed(2)}x ${r.ratioOf ?? ''}`.trim();
+  const spread = typeof r.extra?.ratios === 'string' ? ` (median of ${r.extra.ratios.split(',').length} paired runs: ${r.extra.ratios})` : '';
+  return `${r.ratio.toFixed(2)}x ${r.ratioOf ?? ''}${spread}`.trim();
 }
 
 function target(r: ScenarioResult): string {
@@ -39,6 +40,7 @@ export function renderTable(report: BenchReport): string {
   const lines = [
     `Taken on ${report.date.slice(0, 10)} on ${m.cores} vCPUs (${m.cpu}), ${m.ramGiB} GiB, Node ${m.node}, ${m.os}; ` +
       `${c.seconds} s per measurement; knox and Bearer GETs at ${c.connections.join(' and ')} connections, the other scenarios at 16; ` +
+      (c.repeat && c.repeat > 1 ? `the GETs and the logins ${c.repeat} times, each right after its own yardstick run, the median ratio shown; ` : '') +
       `databases: ${c.databases.join(', ')}; log level ${c.logLevel}. The load generator runs on the same machine.`,
     '',
     '| scenario | database | conn. | req/s | p50 ms | p99 ms | errors | ratio | target |',

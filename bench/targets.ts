@@ -55,6 +55,6 @@ export function judge(r: ScenarioResult): ScenarioResult {
 export interface BenchReport {
   date: string;
   machine: { cpu: string; cores: number; ramGiB: number; node: string; os: string };
-  config: { seconds: number; connections: number[]; databases: string[]; only: string[] | null; logLevel: string };
+  config: { seconds: number; repeat?: number; connections: number[]; databases: string[]; only: string[] | null; logLevel: string };
   results: ScenarioResult[];
 }
