@@ -40,59 +40,24 @@ describe('statementEffect', () => {
 });
 
 describe('WriteTracker', () => {
-  function tracked() {
+  type Step = Parameters<WriteTracker['ran']>[0] | 'reset';
+  // Each case: the statements a connection runs (or its release), and how often the caches have
+  // moved on after each one.
+  it.each<[string, Array<[Step, number]>]>([
+    ['a write outside a transaction moves once, at once', [['write', 1], ['reset', 1]]],
+    ['a transaction that wrote a cached table moves at the write and at its commit', [['begin', 0], ['write', 1], ['commit', 2], ['begin', 2], ['none', 2], ['commit', 2]]],
+    ['a transaction that wrote a cached table moves at the write and at its rollback', [['begin', 0], ['write', 1], ['rollback', 2], ['begin', 2], ['none', 2], ['commit', 2]]],
+    ['a rollback to a savepoint moves, and the transaction still counts as written', [['begin', 0], ['write', 1], ['rollback-to', 2], ['commit', 3]]],
+    ['a transaction that wrote only other tables never moves', [['begin', 0], ['none', 0], ['commit', 0], ['reset', 0]]],
+    ['a connection released inside a written transaction moves', [['begin', 0], ['write', 1], ['reset', 2]]],
+  ])('%s', (_name, steps) => {
     let moves = 0;
     const t = new WriteTracker(() => moves++);
-    return { t, moves: () => moves };
-  }
-
-  it('a write outside a transaction moves once, at once', () => {
-    const { t, moves } = tracked();
-    t.ran('write');
-    expect(moves()).toBe(1);
-    t.reset();
-    expect(moves()).toBe(1);
-  });
-
-  it('a transaction that wrote a cached table moves at the write and at its end', () => {
-    for (const end of ['commit', 'rollback'] as const) {
-      const { t, moves } = tracked();
-      t.ran('begin');
-      t.ran('write');
-      expect(moves()).toBe(1);
-      t.ran(end);
-      expect(moves()).toBe(2);
-      t.ran('begin');
-      t.ran('none');
-      t.ran('commit');
-      expect(moves()).toBe(2);
-    }
-  });
-
-  it('a rollback to a savepoint moves, and the transaction still counts as written', () => {
-    const { t, moves } = tracked();
-    t.ran('begin');
-    t.ran('write');
-    t.ran('rollback-to');
-    expect(moves()).toBe(2);
-    t.ran('commit');
-    expect(moves()).toBe(3);
-  });
-
-  it('a transaction that wrote only other tables never moves', () => {
-    const { t, moves } = tracked();
-    t.ran('begin');
-    t.ran('none');
-    t.ran('commit');
-    t.reset();
-    expect(moves()).toBe(0);
-  });
-
-  it('a connection released inside a written transaction moves', () => {
-    const { t, moves } = tracked();
-    t.ran('begin');
-    t.ran('write');
-    t.reset();
-    expect(moves()).toBe(2);
+    const seen = steps.map(([step]) => {
+      if (step === 'reset') t.reset();
+      else t.ran(step);
+      return [step, moves];
+    });
+    expect(seen).toEqual(steps);
   });
 });
