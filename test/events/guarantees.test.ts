@@ -154,7 +154,11 @@ describe('delivery never waits on the request path; each endpoint on its own', (
     await waitFor(() => rx.acceptedIds('/hangs').size === 2, 10_000, 'both events at the recovered endpoint');
     const accepted = rx.delivered.filter((d) => d.path === '/hangs' && d.status === 204);
     expect(new Set(accepted.map((d) => d.data.user.id))).toEqual(new Set([first.id, second.id]));
-    const retried = (await api(t, 'GET', `/admin/api/webhooks/${slow.id}/deliveries/?status=succeeded`, root)).json.results.find((d: { id: string }) => d.id === cut.id);
+    // The receiver has sent its 204; Gatehouse records the outcome once the answer reaches it.
+    const retried = await waitFor(async () => {
+      const page = (await api(t, 'GET', `/admin/api/webhooks/${slow.id}/deliveries/?status=succeeded`, root)).json;
+      return page.results.find((d: { id: string }) => d.id === cut.id);
+    }, 10_000, 'the retried delivery recorded as succeeded');
     expect(retried).toMatchObject({ attempts: 2, last_status_code: 204, last_error: null });
   }, 40_000);
 
@@ -178,7 +182,10 @@ describe('delivery never waits on the request path; each endpoint on its own', (
     const tries = rx.delivered.filter((d) => d.path === '/flaky');
     expect(tries.map((d) => d.status)).toEqual([503, 503, 204]);
     expect(new Set(tries.map((d) => d.id)).size).toBe(1);
-    const flakyDelivery = (await api(t, 'GET', `/admin/api/webhooks/${flaky.id}/deliveries/`, root)).json.results[0];
+    const flakyDelivery = await waitFor(async () => {
+      const first = (await api(t, 'GET', `/admin/api/webhooks/${flaky.id}/deliveries/`, root)).json.results[0];
+      return first?.status === 'succeeded' ? first : undefined;
+    }, 10_000, 'the third attempt recorded');
     expect(flakyDelivery).toMatchObject({ status: 'succeeded', attempts: 3, last_status_code: 204 });
 
     await waitFor(async () => (await api(t, 'GET', `/admin/api/webhooks/${gone.id}/`, root)).json.enabled === false, 10_000, 'the 410 endpoint disabled');
