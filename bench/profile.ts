@@ -1,6 +1,7 @@
 // CPU profile of the hot path: `gatehouse serve` under `node --cpu-prof` while autocannon sends
-// knox or Bearer GETs, then the functions and the packages that took the most self time.
-//   npm run build && node --import tsx bench/profile.ts knox|bearer [sqlite|postgres]
+// knox or Bearer GETs, or knox logins, then the functions and the packages that took the most
+// self time on the main thread (argon2 runs on libuv's threads and is not in it).
+//   npm run build && node --import tsx bench/profile.ts knox|bearer|login [sqlite|postgres]
 //   (postgres needs BENCH_DATABASE_URL and BENCH_REDIS_URL; BENCH_SECONDS, default 10)
 // The .cpuprofile is kept in bench/profiles/ (open it in Chrome DevTools or speedscope).
 import fs from 'node:fs';
@@ -51,7 +52,7 @@ export function summarizeProfile(file: string, top = 25): string {
 }
 
 async function main(): Promise<void> {
-  const scheme = process.argv[2] === 'bearer' ? 'bearer' : 'knox';
+  const scheme = process.argv[2] === 'bearer' || process.argv[2] === 'login' ? process.argv[2] : 'knox';
   const db = process.argv[3] === 'postgres' ? 'postgres' : 'sqlite';
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const target = db === 'postgres' ? postgresTarget(process.env.BENCH_DATABASE_URL!, process.env.BENCH_REDIS_URL!) : sqliteTarget();
@@ -62,11 +63,17 @@ async function main(): Promise<void> {
   const gh = await startGatehouse(inst, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${inst.dataDir}`, `--cpu-prof-name=${name}`] });
   try {
     await postJson(gh.url, '/v1/user/register/', { email: 'p@example.com', username: 'p', password: PASSWORD, confirm_password: PASSWORD });
-    const header = scheme === 'knox'
-      ? `Token ${(await postJson(gh.url, '/v1/user/login-knox/', { email: 'p@example.com', password: PASSWORD })).token}`
-      : `Bearer ${(await postJson(gh.url, '/v1/user/login-jwt/', { email: 'p@example.com', password: PASSWORD })).access}`;
-    const l = await cannon({ url: gh.url + '/v1/user/mock-login/', headers: { authorization: header }, connections: 16, duration: seconds, expectStatus: 200 });
-    console.log(`${scheme} on ${db}: ${Math.round(l.rps)} req/s, p99 ${l.p99} ms, errors ${l.errors}`);
+    if (scheme === 'login') {
+      const body = JSON.stringify({ email: 'p@example.com', password: PASSWORD });
+      const l = await cannon({ url: gh.url + '/v1/user/login-knox/', method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 16, duration: seconds, expectStatus: 200 });
+      console.log(`login-knox on ${db}: ${l.rps.toFixed(1)} req/s, p99 ${l.p99} ms, errors ${l.errors}`);
+    } else {
+      const header = scheme === 'knox'
+        ? `Token ${(await postJson(gh.url, '/v1/user/login-knox/', { email: 'p@example.com', password: PASSWORD })).token}`
+        : `Bearer ${(await postJson(gh.url, '/v1/user/login-jwt/', { email: 'p@example.com', password: PASSWORD })).access}`;
+      const l = await cannon({ url: gh.url + '/v1/user/mock-login/', headers: { authorization: header }, connections: 16, duration: seconds, expectStatus: 200 });
+      console.log(`${scheme} on ${db}: ${Math.round(l.rps)} req/s, p99 ${l.p99} ms, errors ${l.errors}`);
+    }
   } finally {
     await gh.stop();
   }

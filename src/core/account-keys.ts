@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { User } from './accounts.js';
+import type { Issuer } from './login.js';
 import { type SecretKeys, sha256Hex } from './secrets.js';
 import { nowMicros } from './time.js';
 
@@ -42,6 +43,11 @@ export class AccountKeys {
       if (stored) return stored.key ?? this.replaceUnreadable(userNumber, stored.sealed, db);
     }
     throw new Error('account key could not be created');
+  }
+
+  /** A login's key (the same one until a logout), read or minted in the login's transaction. */
+  issuer(): Issuer<string, Pick<User, 'number'>> {
+    return { write: (trx, user) => this.getOrCreate(user.number, trx) };
   }
 
   /** A key for a user who has none yet (registration, inside the creating transaction). */

@@ -2,7 +2,9 @@
 // simplejwt's claims and checks, every token recorded so "revoke all" and deletion reach it,
 // and rotation that lets exactly one of many parallel refreshes of one token win.
 import type { JWTPayload } from 'jose';
-import type { IssuedToken, Revocation } from './revocation.js';
+import type { User } from './accounts.js';
+import type { Issuer } from './login.js';
+import { type IssuedToken, type Revocation, recordedTokens } from './revocation.js';
 import { JwtCodec, hmacKey, newJti } from './jwt.js';
 import type { SecretKeys } from './secrets.js';
 import { nowSeconds } from './time.js';
@@ -42,11 +44,22 @@ export class ApiUserTokens {
 
   /** A new refresh and its access token, sharing `iat`; both recorded before they are handed out. */
   async issue(userId: string, refreshJti = newJti()): Promise<TokenPair> {
+    const made = await this.make(userId, refreshJti);
+    await this.revocation.recordTokens(made.tokens);
+    return made.value;
+  }
+
+  /** A login's pair, recorded in the login's transaction. */
+  issuer(): Issuer<TokenPair, Pick<User, 'id'>> & { committed(pair: TokenPair): void } {
+    return recordedTokens(this.revocation, (user) => this.make(user.id, newJti()));
+  }
+
+  private async make(userId: string, refreshJti: string): Promise<{ value: TokenPair; tokens: IssuedToken[] }> {
     const iat = nowSeconds();
     const refresh = this.record('refresh', refreshJti, userId, iat);
     const access = this.record('access', newJti(), userId, iat);
-    await this.revocation.recordTokens([refresh, access]);
-    return { refresh: await this.sign(refresh), access: await this.sign(access) };
+    const [r, a] = await Promise.all([this.sign(refresh), this.sign(access)]);
+    return { value: { refresh: r, access: a }, tokens: [refresh, access] };
   }
 
   /**

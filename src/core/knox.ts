@@ -6,6 +6,7 @@ import { precompiled } from '../store/db.js';
 import { type ChangeEpoch, EpochCache } from '../store/read-cache.js';
 import type { Database, KnoxTokensTable } from '../store/schema.js';
 import type { User } from './accounts.js';
+import type { Issuer } from './login.js';
 import type { Metrics } from './metrics.js';
 import { sha512Hex } from './secrets.js';
 import { MICROS_PER_SECOND, nowMicros } from './time.js';
@@ -16,6 +17,9 @@ const WRITE_SLACK_MICROS = 60 * MICROS_PER_SECOND;
 const TOKEN_FORMAT = /^[0-9a-f]{64}$/;
 
 export type KnoxToken = Selectable<KnoxTokensTable>;
+
+/** A new token: shown once, stored only as its digest. */
+export interface IssuedKnox { token: string; record: KnoxToken }
 
 /** A token and its user, as the look-up found them (cached; handed out as copies). */
 interface KnoxHit { user: User; token: KnoxToken }
@@ -54,11 +58,33 @@ export class KnoxTokens {
   }
 
   /**
-   * Creates a token for `user`, evicting expired then oldest tokens beyond the cap. The cap is
-   * applied inside one transaction that first locks the user's row (PostgreSQL) or holds the
-   * single SQLite writer, so 20 concurrent logins still leave exactly `limit` tokens.
+   * Creates a token for `user` in a transaction of its own, evicting expired then oldest tokens
+   * beyond the cap. A login writes its token with `issuer` instead, in the login's transaction.
    */
-  async create(user: Pick<User, 'number'>, ip: string | null, userAgent: string | null): Promise<{ token: string; record: KnoxToken }> {
+  async create(user: Pick<User, 'number'>, ip: string | null, userAgent: string | null): Promise<IssuedKnox> {
+    const issuer = this.issuer(ip, userAgent);
+    const issued = await this.db.transaction().execute(async (trx) => {
+      // A no-op write takes the user's row lock on PostgreSQL; SQLite has one writer anyway.
+      await trx.updateTable('users').set((eb) => ({ updated: eb.ref('updated') })).where('number', '=', user.number).execute();
+      return issuer.write(trx, user);
+    });
+    issuer.committed(issued);
+    return issued;
+  }
+
+  /**
+   * A login's token, written in the transaction that wrote the user's row: on PostgreSQL that
+   * row's lock, on SQLite the single writer, serialises concurrent logins of one account, so
+   * 20 of them at once still leave exactly `limit` tokens.
+   */
+  issuer(ip: string | null, userAgent: string | null): Issuer<IssuedKnox, Pick<User, 'number'>> & { committed(issued: IssuedKnox): void } {
+    return {
+      write: (trx, user) => this.write(trx, user, ip, userAgent),
+      committed: () => this.metrics.tokensIssued.inc({ kind: 'knox' }),
+    };
+  }
+
+  private async write(trx: Kysely<Database>, user: Pick<User, 'number'>, ip: string | null, userAgent: string | null): Promise<IssuedKnox> {
     const raw = randomBytes(32);
     const now = nowMicros();
     const record: KnoxToken = {
@@ -72,36 +98,31 @@ export class KnoxTokens {
       user_agent: userAgent ? userAgent.slice(0, 256) : null,
     };
     const limit = this.limit();
-    await this.db.transaction().execute(async (trx) => {
-      // A no-op write takes the user's row lock on PostgreSQL; SQLite has one writer anyway.
-      await trx.updateTable('users').set((eb) => ({ updated: eb.ref('updated') })).where('number', '=', user.number).execute();
-      if (limit > 0) {
-        // One statement: the expired ones, and every live one but the newest `limit - 1`.
-        await trx
-          .deleteFrom('knox_tokens')
-          .where('user_number', '=', user.number)
-          .where((eb) =>
-            eb.or([
-              eb('expires', '<=', now),
-              eb(
-                'id',
-                'not in',
-                eb
-                  .selectFrom('knox_tokens as kept')
-                  .select('kept.id')
-                  .where('kept.user_number', '=', user.number)
-                  .where('kept.expires', '>', now)
-                  .orderBy('kept.created', 'desc')
-                  .orderBy('kept.id', 'desc')
-                  .limit(limit - 1),
-              ),
-            ]),
-          )
-          .execute();
-      }
-      await trx.insertInto('knox_tokens').values(record).execute();
-    });
-    this.metrics.tokensIssued.inc({ kind: 'knox' });
+    if (limit > 0) {
+      // One statement: the expired ones, and every live one but the newest `limit - 1`.
+      await trx
+        .deleteFrom('knox_tokens')
+        .where('user_number', '=', user.number)
+        .where((eb) =>
+          eb.or([
+            eb('expires', '<=', now),
+            eb(
+              'id',
+              'not in',
+              eb
+                .selectFrom('knox_tokens as kept')
+                .select('kept.id')
+                .where('kept.user_number', '=', user.number)
+                .where('kept.expires', '>', now)
+                .orderBy('kept.created', 'desc')
+                .orderBy('kept.id', 'desc')
+                .limit(limit - 1),
+            ),
+          ]),
+        )
+        .execute();
+    }
+    await trx.insertInto('knox_tokens').values(record).execute();
     return { token: raw.toString('hex'), record };
   }
 

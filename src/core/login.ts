@@ -4,6 +4,10 @@
 //
 // The attempt is counted toward the lockout streak before the password is hashed (Lockout.reserve)
 // and uncounted by a success, so a parallel burst verifies at most LOCKOUT_FAILURES guesses.
+//
+// A surface hands its credential's writer to the login (an Issuer): the credential is written
+// in the success's own transaction, so login.success and session.created commit with the
+// session they report, or not at all (events.md §1), in one commit instead of two.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { Accounts, User } from './accounts.js';
@@ -32,8 +36,18 @@ export interface SecondFactorGate {
 /** No surface accepts a longer password; a longer one fails without being hashed (v1.md §0.5). */
 export const PASSWORD_MAX_LENGTH = 128;
 
-export type LoginOutcome =
-  | { ok: true; user: User }
+/**
+ * Writes a login's credential (a token row, a login family) inside the transaction that records
+ * the success, after the user's row was written there (on PostgreSQL its row lock is held).
+ * `committed` runs once that transaction committed: counters, nothing that can fail the login.
+ */
+export interface Issuer<T, U extends Partial<User> = User> {
+  write(trx: Kysely<Database>, user: U): Promise<T>;
+  committed?(issued: T): void;
+}
+
+export type LoginOutcome<T = undefined> =
+  | { ok: true; user: User; issued: T }
   /** The password was right; the account has two-factor on: the second step's token, or null where the surface cannot ask. */
   | { ok: false; reason: 'mfa_required'; user: User; challenge: { mfaToken: string; expires: number } | null }
   | { ok: false; reason: 'unknown_account' }
@@ -85,7 +99,9 @@ export type PolicyRefusal = { ok: false; reason: 'not_staff' | 'second_factor_mi
 export class Login {
   constructor(private readonly d: LoginDeps) {}
 
-  async attempt(a: LoginAttempt): Promise<LoginOutcome | PolicyRefusal> {
+  attempt(a: LoginAttempt): Promise<LoginOutcome | PolicyRefusal>;
+  attempt<T>(a: LoginAttempt, issuer: Issuer<T>): Promise<LoginOutcome<T> | PolicyRefusal>;
+  async attempt<T>(a: LoginAttempt, issuer?: Issuer<T>): Promise<LoginOutcome<T | undefined> | PolicyRefusal> {
     const { d } = this;
     const surface = a.meta.surface;
     const tooLong = charLength(a.password) > PASSWORD_MAX_LENGTH;
@@ -133,29 +149,42 @@ export class Login {
       await d.audit.record({ event: 'login.failure', meta: a.meta, user: person(user), details: { reason: 'mfa_required' } });
       return { ok: false, reason: 'second_factor_missing', user };
     }
-    return { ok: true, user: await this.settle(user, a.meta, { method: a.method }, true) };
+    let settled;
+    try {
+      settled = await this.settle(user, a.meta, { method: a.method }, true, issuer);
+    } catch (err) {
+      // Nothing of the success committed: the slot is given back, the streak is as it was.
+      await d.lockout.release(user.number);
+      throw err;
+    }
+    return { ok: true, ...settled };
   }
 
   /**
-   * A login proven another way (a passkey, a provider, a completed second step elsewhere):
-   * last_login, the streak cleared, audit login.success with `details`, session.created.
+   * A login proven another way (a passkey, a provider): last_login, the streak cleared, audit
+   * login.success with `details`, session.created, and the issuer's credential, together.
    */
-  async recordSuccess(user: User, meta: RequestMeta, details: { method: string } & Record<string, unknown>): Promise<User> {
-    return this.settle(user, meta, details, false);
+  async recordSuccess<T>(user: User, meta: RequestMeta, details: { method: string } & Record<string, unknown>, issuer: Issuer<T>): Promise<{ user: User; issued: T }> {
+    const done = await this.settle(user, meta, details, false, issuer);
+    return { user: done.user, issued: done.issued as T };
   }
 
-  /** The success, in one transaction: the row, the audit entry and the event commit together. */
-  private async settle(user: User, meta: RequestMeta, details: { method: string } & Record<string, unknown>, reserved: boolean): Promise<User> {
+  /** The success, in one transaction: the row, the audit entry, the event and the credential commit together. */
+  private async settle<T>(user: User, meta: RequestMeta, details: { method: string } & Record<string, unknown>, reserved: boolean, issuer?: Issuer<T>): Promise<{ user: User; issued: T | undefined }> {
     const { d } = this;
     const now = nowMicros();
-    await d.db.transaction().execute(async (trx) => {
+    const settled: User = { ...user, last_login: now, failed_logins: 0, last_failure_at: null, locked_until: null };
+    const issued = await d.db.transaction().execute(async (trx) => {
+      // The user's row first: on PostgreSQL its lock orders concurrent logins of one account.
       if (reserved) await d.lockout.succeed(user.number, { last_login: now }, trx);
       else await d.lockout.clear(user.number, { last_login: now }, trx);
       await d.audit.record({ event: 'login.success', meta, user: person(user), details }, trx);
       await d.outbox.record(trx, { type: 'session.created', user, surface: meta.surface, method: details.method });
+      return issuer ? issuer.write(trx, settled) : undefined;
     });
     d.metrics.logins.inc({ surface: meta.surface, result: 'success' });
-    return { ...user, last_login: now, failed_logins: 0, last_failure_at: null, locked_until: null };
+    if (issuer && issued !== undefined) issuer.committed?.(issued);
+    return { user: settled, issued };
   }
 
   /**

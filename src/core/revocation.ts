@@ -14,6 +14,7 @@ import type { Kv } from '../kv/kv.js';
 import type { Database } from '../store/schema.js';
 import type { User } from './accounts.js';
 import type { SessionStore } from './browser-sessions.js';
+import type { Issuer } from './login.js';
 import type { Metrics } from './metrics.js';
 import { nowMicros, nowSeconds } from './time.js';
 
@@ -71,6 +72,23 @@ export async function insertTokenRecords(db: Kysely<Database> | Transaction<Data
     .insertInto('jwt_tokens')
     .values(tokens.map((t) => ({ jti: t.jti, surface: t.surface, type: t.type, user_id: t.userId, login_id: t.loginId ?? null, iat: t.iat, exp: t.exp, revoked_at: null, revoked_reason: null, replaced_by: null })))
     .execute();
+}
+
+/**
+ * A login's JWTs as an Issuer (core/login.ts), one per login: `make` signs them, their records
+ * are written in the login's transaction, and they are counted once it committed.
+ */
+export function recordedTokens<T, U extends Partial<User>>(revocation: Pick<Revocation, 'countIssued'>, make: (user: U) => Promise<{ value: T; tokens: IssuedToken[] }>): Issuer<T, U> & { committed(value: T): void } {
+  let written: IssuedToken[] = [];
+  return {
+    write: async (trx, user) => {
+      const m = await make(user);
+      await insertTokenRecords(trx, m.tokens);
+      written = m.tokens;
+      return m.value;
+    },
+    committed: () => revocation.countIssued(written),
+  };
 }
 
 export class Revocation {

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { User } from './accounts.js';
 import { JwtCodec, hmacKey } from './jwt.js';
-import type { Revocation } from './revocation.js';
+import type { Issuer } from './login.js';
+import { type IssuedToken as TokenRecord, type Revocation, recordedTokens } from './revocation.js';
 import type { SecretKeys } from './secrets.js';
 
 export const ACCESS_TTL_SECONDS = 60 * 60;
@@ -36,13 +37,23 @@ export class UserAccountTokens {
   }
 
   async issue(user: Pick<User, 'id' | 'number'>): Promise<IssuedToken> {
+    const made = await this.make(user);
+    await this.revocation.recordTokens(made.tokens);
+    return made.value;
+  }
+
+  /** A login's token, recorded in the login's transaction. */
+  issuer(): Issuer<IssuedToken, Pick<User, 'id' | 'number'>> & { committed(token: IssuedToken): void } {
+    return recordedTokens(this.revocation, (user) => this.make(user));
+  }
+
+  private async make(user: Pick<User, 'id' | 'number'>): Promise<{ value: IssuedToken; tokens: TokenRecord[] }> {
     const now = Math.floor(Date.now() / 1000);
     const jti = randomUUID();
     const csrf = randomUUID();
     const exp = now + ACCESS_TTL_SECONDS;
     // Insertion order is the wire order: fresh, iat, jti, type, sub, nbf, csrf, exp.
     const token = await this.codec.sign({ fresh: false, iat: now, jti, type: 'access', sub: user.number, nbf: now, csrf, exp });
-    await this.revocation.recordTokens([{ jti, surface: 'user-account', type: 'access', userId: user.id, iat: now, exp }]);
-    return { token, csrf, jti, exp };
+    return { value: { token, csrf, jti, exp }, tokens: [{ jti, surface: 'user-account', type: 'access', userId: user.id, iat: now, exp }] };
   }
 }

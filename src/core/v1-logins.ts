@@ -14,6 +14,7 @@ import { person } from './accounts.js';
 import type { Audit, RequestMeta } from './audit.js';
 import type { Outbox } from './events/outbox.js';
 import type { JwtCodec } from './jwt.js';
+import type { Issuer } from './login.js';
 import { newJti } from './jwt.js';
 import type { Metrics } from './metrics.js';
 import { type IssuedToken, type Revocation, insertTokenRecords } from './revocation.js';
@@ -73,6 +74,32 @@ export class V1Logins {
 
   /** A new login family with its first access and refresh token, both with the same `iat`. */
   async create(user: Pick<User, 'id'>, client: ClientInfo): Promise<IssuedLogin> {
+    const issuer = this.issuer(client);
+    // One transaction (v1.md §2.3 "Atomicity"): a crash never leaves a login without its tokens.
+    const issued = await this.d.db.transaction().execute((trx) => issuer.write(trx, user));
+    issuer.committed(issued);
+    return issued;
+  }
+
+  /** The same, written in the transaction of the login it completes (core/login.ts Issuer). */
+  issuer(client: ClientInfo): Issuer<IssuedLogin, Pick<User, 'id'>> & { committed(issued: IssuedLogin): void } {
+    let tokens: IssuedToken[] = [];
+    return {
+      write: async (trx, user) => {
+        const made = await this.make(user);
+        tokens = made.tokens;
+        await trx
+          .insertInto('jwt_logins')
+          .values({ id: made.issued.loginId, user_id: user.id, created: nowMicros(), last_used: null, ip: client.ip, user_agent: client.userAgent?.slice(0, 256) ?? null, refresh_jti: made.issued.refreshJti, refresh_exp: made.refreshExp, ended_at: null })
+          .execute();
+        await insertTokenRecords(trx, tokens);
+        return made.issued;
+      },
+      committed: () => this.d.revocation.countIssued(tokens),
+    };
+  }
+
+  private async make(user: Pick<User, 'id'>): Promise<{ issued: IssuedLogin; tokens: IssuedToken[]; refreshExp: number }> {
     const { settings } = this.d;
     const iat = nowSeconds();
     const loginId = randomUUID();
@@ -87,16 +114,7 @@ export class V1Logins {
       { jti: accessJti, surface: 'v1', type: 'access', userId: user.id, loginId, iat, exp: iat + settings.accessTtlSec },
       { jti: refreshJti, surface: 'v1', type: 'refresh', userId: user.id, loginId, iat, exp: refreshExp },
     ];
-    // One transaction (v1.md §2.3 "Atomicity"): a crash never leaves a login without its tokens.
-    await this.d.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('jwt_logins')
-        .values({ id: loginId, user_id: user.id, created: nowMicros(), last_used: null, ip: client.ip, user_agent: client.userAgent?.slice(0, 256) ?? null, refresh_jti: refreshJti, refresh_exp: refreshExp, ended_at: null })
-        .execute();
-      await insertTokenRecords(trx, tokens);
-    });
-    this.d.revocation.countIssued(tokens);
-    return { loginId, access, refresh, refreshJti };
+    return { issued: { loginId, access, refresh, refreshJti }, tokens, refreshExp };
   }
 
   /** v1.md §3.4 steps 2–5 for the refresh whose jti the session holds. */

@@ -52,6 +52,27 @@ async function failAfterTheChange(db: Kysely<Database>, marker: string): Promise
   };
 }
 
+/**
+ * Makes every insert into `table` whose row matches `when` (SQL over NEW) fail: the credential
+ * write of a login, inside the transaction that records the login's success.
+ */
+async function failInserts(db: Kysely<Database>, table: string, when: string): Promise<() => Promise<void>> {
+  if (usingPostgres) {
+    await sql.raw(`create function gh_test_fail_insert() returns trigger language plpgsql as $$ begin
+      if ${when} then raise exception 'forced failure of the credential'; end if;
+      return new; end $$`).execute(db);
+    await sql.raw(`create trigger gh_test_fail_insert before insert on ${table} for each row execute function gh_test_fail_insert()`).execute(db);
+    return async () => {
+      await sql.raw(`drop trigger gh_test_fail_insert on ${table}`).execute(db);
+      await sql`drop function gh_test_fail_insert()`.execute(db);
+    };
+  }
+  await sql.raw(`create trigger gh_test_fail_insert before insert on ${table} when ${when} begin select raise(abort, 'forced failure of the credential'); end`).execute(db);
+  return async () => {
+    await sql`drop trigger gh_test_fail_insert`.execute(db);
+  };
+}
+
 describe('a change that rolls back leaves no event', () => {
   let t: TestApp;
   let rx: SignedReceiver;
@@ -105,6 +126,38 @@ describe('a change that rolls back leaves no event', () => {
     expect(rx.delivered.filter((d) => d.body.includes(marker))).toEqual([]);
     expect(rx.of('user.updated', { userId: survivor.id })).toEqual([]);
     expect(rx.of('session.revoked', { userId: survivor.id })).toEqual([]);
+  });
+  it('a login whose credential cannot be written: no login.success, no session.created, no last_login, the slot given back', async () => {
+    const who = await register(t);
+    expect(who.status).toBe(201);
+    const user = (await t.ctx.accounts.byId(who.id))!;
+    const successes = async () => (await t.ctx.db.selectFrom('audit_log').select('event').where('user_id', '=', who.id).where('event', '=', 'login.success').execute()).length;
+    const sessionEvents = async () => (await t.ctx.db.selectFrom('events').select('body').where('type', '=', 'session.created').execute()).filter((e) => e.body.includes(who.id)).length;
+    const cases = [
+      { table: 'knox_tokens', when: `new.user_number = ${user.number}`, path: V1 + 'login-knox/' },
+      { table: 'jwt_tokens', when: `new.user_id = '${who.id}'`, path: V1 + 'login-jwt/' },
+    ];
+    for (const c of cases) {
+      const undo = await failInserts(t.ctx.db, c.table, c.when);
+      try {
+        // Several at once: none of them leaves a success behind, and none holds a slot after.
+        const answers = await Promise.all(Array.from({ length: 3 }, () => request(t.url, 'POST', c.path, { json: { email: who.email, password: PASSWORD } })));
+        expect(answers.map((a) => a.status)).toEqual([500, 500, 500]);
+      } finally {
+        await undo();
+      }
+      expect(await successes()).toBe(0);
+      expect(await sessionEvents()).toBe(0);
+      const row = (await t.ctx.accounts.byId(who.id))!;
+      expect({ last_login: row.last_login, failed_logins: row.failed_logins, login_pending: row.login_pending }).toEqual({ last_login: null, failed_logins: 0, login_pending: 0 });
+    }
+    // Once the credential can be written, the login works at once (no slot was left held) and
+    // its success, event and token commit together.
+    const ok = await request(t.url, 'POST', V1 + 'login-knox/', { json: { email: who.email, password: PASSWORD } });
+    expect(ok.status).toBe(200);
+    expect((await mock(t, ok.json.token)).status).toBe(200);
+    expect(await successes()).toBe(1);
+    await rx.one('session.created', who.id, '/all');
   });
 });
 

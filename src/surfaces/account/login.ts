@@ -26,9 +26,10 @@ export function accountLoginRoutes(ctx: AppContext): AccountRoute[] {
     if (!password.ok) errors.add('password', password.errors);
     if (!username.ok || !password.ok || !username.present || !password.present) return invalidFields(errors.errors);
     const user = await ctx.accounts.byUsername(username.value);
-    const outcome = await ctx.login.attempt({ user, password: password.value, identifier: username.value, method: 'token', meta: requestMeta(request, 'account') });
+    const meta = requestMeta(request, 'account');
+    const outcome = await ctx.login.attempt({ user, password: password.value, identifier: username.value, method: 'token', meta }, ctx.accountKeys.issuer());
     if (!outcome.ok) return BAD_CREDENTIALS;
-    return { status: 200, body: { token: await ctx.accountKeys.getOrCreate(outcome.user.number) }, headers: NO_STORE };
+    return { status: 200, body: { token: outcome.issued }, headers: NO_STORE };
   }
 
   async function logout({ request, auth }: AccountCall): Promise<GenericReply> {

@@ -44,9 +44,9 @@ export function apiUserLoginRoutes(ctx: AppContext): ApiUserRoute[] {
     if (!checked.ok) return checked.reply;
     const { rawEmail, password, found } = checked.credentials;
     const user = rawEmail === found.email ? found.user : await ctx.accounts.byEmail(rawEmail);
-    const outcome = await ctx.login.attempt({ user, password, identifier: rawEmail, method: 'jwt', meta: requestMeta(request, 'api-user') });
+    const outcome = await ctx.login.attempt({ user, password, identifier: rawEmail, method: 'jwt', meta: requestMeta(request, 'api-user') }, ctx.apiUserTokens.issuer());
     if (!outcome.ok) return BAD_CREDENTIALS;
-    const pair = await ctx.apiUserTokens.issue(outcome.user.id);
+    const pair = outcome.issued;
     const data = await userObject(ctx, request, outcome.user);
     return { status: 200, body: { tokens: { refresh: pair.refresh, access: pair.access }, data }, headers: NO_STORE };
   }

@@ -44,9 +44,9 @@ export function uaAccountRoutes(ctx: AppContext): UaRoute[] {
     const username = fields.values.username as string;
     // An impossible name costs no query; the core still spends the dummy hash on it.
     const user = unmatchableName(username) ? undefined : await ctx.accounts.byUsername(username);
-    const attempt = await ctx.login.attempt({ user, password: fields.values.pwd as string, identifier: username, method: 'jwt', meta: requestMeta(request, 'user-account') });
+    const attempt = await ctx.login.attempt({ user, password: fields.values.pwd as string, identifier: username, method: 'jwt', meta: requestMeta(request, 'user-account') }, ctx.userAccountTokens.issuer());
     if (!attempt.ok) return WRONG_CREDENTIALS;
-    const issued = await ctx.userAccountTokens.issue(attempt.user);
+    const issued = attempt.issued;
     // The style's `after` sets both cookies for it.
     call.auth = { kind: 'issued', token: issued };
     return { status: 200, body: { msg: 'login successful', token: issued.token } };

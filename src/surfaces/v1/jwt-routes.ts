@@ -9,7 +9,6 @@ import { loadSession } from '../../http/session-cookie.js';
 import type { GenericReply } from '../../http/surface.js';
 import { NO_STORE, TEXT, USER_INACTIVE, invalid, json, unauthorized } from './messages.js';
 import { passwordLogin } from './password-login.js';
-import { issueV1Login } from './issue-login.js';
 import { clearRefresh, setRefresh } from './refresh-slot.js';
 import { BAD_REQUEST, COMMON, JwtLoginAnswer, JwtPair, MfaChallengeAnswer, says } from './schemas.js';
 import { JWT_LOGIN, JWT_PAIR, LOGIN_BODY } from './examples.js';
@@ -26,9 +25,7 @@ export function jwtRoutes(ctx: AppContext): V1Route[] {
   async function loginJwt({ request, reply, body, route }: V1Call) {
     const v = await validate(body, LOGIN_FIELDS);
     if (!v.ok) return invalid(v.errors);
-    const login = await passwordLogin(ctx, request, v.values.email, v.values.password, 'jwt', challengeOf(route));
-    if (!login.ok) return login.reply;
-    return issueV1Login(ctx, request, reply, login.user, 'jwt');
+    return passwordLogin(ctx, request, reply, v.values.email, v.values.password, 'jwt', challengeOf(route));
   }
 
   /** Reads only the session's slot (§3.4); every 401 carries WWW-Authenticate: Token. */

@@ -4,7 +4,6 @@ import type { AppContext } from '../../context.js';
 import { requestMeta } from '../../http/request.js';
 import { Type } from '../../http/schemas.js';
 import { TEXT, invalid, json } from './messages.js';
-import { issueV1Login } from './issue-login.js';
 import { passwordLogin } from './password-login.js';
 import { BAD_REQUEST, COMMON, KnoxLoginAnswer, MfaChallengeAnswer, says } from './schemas.js';
 import { KNOX_LOGIN, LOGIN_BODY } from './examples.js';
@@ -22,9 +21,7 @@ export function knoxRoutes(ctx: AppContext): V1Route[] {
   async function loginKnox({ request, reply, body, route }: V1Call) {
     const v = await validate(body, LOGIN_FIELDS);
     if (!v.ok) return invalid(v.errors);
-    const login = await passwordLogin(ctx, request, rawText(v.data, 'email'), rawText(v.data, 'password'), 'knox', challengeOf(route));
-    if (!login.ok) return login.reply;
-    return issueV1Login(ctx, request, reply, login.user, 'knox');
+    return passwordLogin(ctx, request, reply, rawText(v.data, 'email'), rawText(v.data, 'password'), 'knox', challengeOf(route));
   }
 
   async function mockLogin() {

@@ -9,7 +9,7 @@ import type { Aftermath } from '../../core/revocation.js';
 import { requestMeta } from '../../http/request.js';
 import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
-import { issueV1Login } from './issue-login.js';
+import { type V1Issued, answerV1Login, v1Issuer } from './issue-login.js';
 import { LOCKED, NO_CONTENT, NO_STORE, TEXT, invalid, json, unauthorized } from './messages.js';
 import { credentialUsed } from './password-change.js';
 import { BAD_REQUEST, COMMON, JwtLoginAnswer, KnoxLoginAnswer, NO_CONTENT as NO_CONTENT_DOC, says } from './schemas.js';
@@ -138,15 +138,28 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
 
   /**
    * §3.2: the second step of login-knox/ or login-jwt/. The core settles the login (last_login,
-   * streak, audit, recovery-code notice, the `session.created` event);
-   * the answer is the one the starting login gives on success.
+   * streak, audit, recovery-code notice, the `session.created` event) and, in the same
+   * transaction, the credential is written; the answer is the one the starting login gives.
    */
   async function secondStep({ request, reply, body, route }: V1Call): Promise<GenericReply> {
     const v = await validate(body, LOGIN_FIELDS);
     if (!v.ok) return invalid(v.errors);
     const challenge = challengeOf(route);
-    const r = await ctx.mfa.challenges.complete(v.values.mfa_token, v.values.code, requestMeta(request, 'v1'), { accept: ['knox', 'jwt'] });
-    if (r.ok) return issueV1Login(ctx, request, reply, r.user, r.kind === 'jwt' ? 'jwt' : 'knox');
+    // The credential is written in the step's transaction, with its success (core/login.ts Issuer).
+    let issuer: ReturnType<typeof v1Issuer> | undefined;
+    let issued: V1Issued | undefined;
+    const r = await ctx.mfa.challenges.complete(v.values.mfa_token, v.values.code, requestMeta(request, 'v1'), {
+      accept: ['knox', 'jwt'],
+      within: async (trx, step) => {
+        issuer = v1Issuer(ctx, request, step.kind === 'jwt' ? 'jwt' : 'knox');
+        issued = await issuer.write(trx, step.user);
+      },
+    });
+    if (r.ok) {
+      if (!issuer || !issued) throw new Error('login/mfa/: a completed step without its credential');
+      issuer.committed(issued);
+      return answerV1Login(ctx, request, reply, r.user, issued);
+    }
     switch (r.reason) {
       case 'invalid_token':
         return unauthorized(MFA_TEXT.invalidMfaToken, challenge);

@@ -8,13 +8,12 @@
 // (ctx.accountMail.linkBase(), v1.md §0.11), never from the request's Host.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import type { User } from '../../core/accounts.js';
 import { MFA_METHODS } from '../../core/mfa/index.js';
 import { OAUTH_COOKIE } from '../../core/oidc/index.js';
 import { clearCookie, requestMeta, setCookie } from '../../http/request.js';
 import { Nullable, Timestamp, Type, Uuid } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
-import { issueV1Login } from './issue-login.js';
+import { answerV1Login, v1Issuer } from './issue-login.js';
 import { BAD_UUID, LOCKED, NOT_FOUND, NO_CONTENT, NO_STORE, TEXT, invalid, json, unauthorized } from './messages.js';
 import { BAD_REQUEST, COMMON, Errors, JwtLoginAnswer, KnoxLoginAnswer, NO_CONTENT as NO_CONTENT_DOC, says } from './schemas.js';
 import { type V1Call, type V1Route, challengeOf, signedIn, v1Path } from './style.js';
@@ -148,8 +147,8 @@ export function oauthRoutes(ctx: AppContext): V1Route[] {
       const step = await ctx.mfa.challenges.issue(r.user, r.kind, meta, { provider: r.provider });
       return json(200, { mfa_required: true, mfa_token: step.mfaToken, methods: [...MFA_METHODS] }, NO_STORE);
     }
-    const user: User = await ctx.login.recordSuccess(r.user, meta, { method: 'oauth', provider: r.provider, kind: r.kind });
-    return issueV1Login(ctx, request, reply, user, r.kind);
+    const done = await ctx.login.recordSuccess(r.user, meta, { method: 'oauth', provider: r.provider, kind: r.kind }, v1Issuer(ctx, request, r.kind));
+    return answerV1Login(ctx, request, reply, done.user, done.issued);
   }
 
   async function identities({ auth }: V1Call): Promise<GenericReply> {

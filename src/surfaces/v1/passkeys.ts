@@ -12,7 +12,7 @@ import { charLength, isPlainObject, stringField } from '../../http/fields.js';
 import { requestMeta, requestOrigin } from '../../http/request.js';
 import { Nullable, Timestamp, Type, Uuid } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
-import { issueV1Login } from './issue-login.js';
+import { answerV1Login, v1Issuer } from './issue-login.js';
 import { BAD_UUID, LOCKED, NO_CONTENT, NO_STORE, TEXT, invalid, json, unauthorized } from './messages.js';
 import { BAD_REQUEST, COMMON, Errors, JwtLoginAnswer, KnoxLoginAnswer, NO_CONTENT as NO_CONTENT_DOC, says } from './schemas.js';
 import { type V1Call, type V1Route, challengeOf, signedIn, v1Path } from './style.js';
@@ -193,8 +193,8 @@ export function passkeyRoutes(ctx: AppContext): V1Route[] {
           return failed;
       }
     }
-    const user = await ctx.login.recordSuccess(r.user, meta, { method: 'passkey', kind: kind.value, authenticator: r.passkey.id });
-    return issueV1Login(ctx, request, reply, user, kind.value);
+    const done = await ctx.login.recordSuccess(r.user, meta, { method: 'passkey', kind: kind.value, authenticator: r.passkey.id }, v1Issuer(ctx, request, kind.value));
+    return answerV1Login(ctx, request, reply, done.user, done.issued);
   }
 
   return [
