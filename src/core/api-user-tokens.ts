@@ -82,7 +82,8 @@ export class ApiUserTokens {
   /**
    * Refresh with rotation: the presented token is blacklisted as "rotated" by one conditional
    * update, so of N parallel refreshes of one token exactly one wins; the others answer
-   * "Token is blacklisted", as does any later reuse.
+   * "Token is blacklisted", as does any later reuse. The new pair is recorded in the same
+   * transaction: a rotation that fails leaves the presented refresh as it was.
    */
   async rotate(token: string): Promise<{ ok: true; pair: TokenPair } | { ok: false; message: TokenMessage }> {
     const checked = await this.check(token, 'refresh');
@@ -91,9 +92,9 @@ export class ApiUserTokens {
     // Only tokens we signed get here, and ours always name a user.
     if (typeof userId !== 'string') return fail('invalid');
     const replacement = newJti();
-    const won = await this.revocation.revokeRefresh(checked.payload.jti, 'rotated', replacement);
-    if (!won) return fail('blacklisted');
-    return { ok: true, pair: await this.issue(userId, replacement) };
+    const made = await this.make(userId, replacement);
+    if (!(await this.revocation.rotateRefresh(checked.payload.jti, replacement, made.tokens))) return fail('blacklisted');
+    return { ok: true, pair: made.value };
   }
 
   private record(type: TokenType, jti: string, userId: string, iat: number): IssuedToken {

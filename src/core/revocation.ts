@@ -125,6 +125,30 @@ export class Revocation {
     return changed;
   }
 
+  /**
+   * A rotation (api-user): blacklists `jti` as rotated and records its successors in one
+   * transaction, so a failure leaves the presented refresh usable instead of the client holding
+   * none. False when another request rotated or revoked it first (nothing is recorded then).
+   */
+  async rotateRefresh(jti: string, replacedBy: string, successors: IssuedToken[]): Promise<boolean> {
+    const won = await this.d.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable('jwt_tokens')
+        .set({ revoked_at: nowMicros(), revoked_reason: 'rotated', replaced_by: replacedBy })
+        .where('jti', '=', jti)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      await insertTokenRecords(trx, successors);
+      return true;
+    });
+    if (won) {
+      this.d.metrics.tokensRevoked.inc({ kind: 'refresh' });
+      this.countIssued(successors);
+    }
+    return won;
+  }
+
   /** Ends one v1 JWT login: its refresh is blacklisted and its unexpired access ids denylisted (v1.md §2.2). */
   async endLogin(loginId: string, reason: RevokeReason): Promise<void> {
     const { after } = await this.d.db.transaction().execute((trx) => this.endLoginIn(trx, loginId, reason));

@@ -2,7 +2,9 @@
 // race of parallel refreshes of one token.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../../helpers/app.js';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../../src/store/schema.js';
+import { type TestApp, usingPostgres } from '../../helpers/app.js';
 import { request } from '../../helpers/http.js';
 import { decodePart, forge, freshUser, jwt, nowSec, startApiUser, surfaceKey, warmSockets } from './support.js';
 
@@ -13,6 +15,24 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
+
+/** Makes recording any new token of `userId` fail, inside the rotation's transaction. */
+async function failTokenRecords(db: Kysely<Database>, userId: string): Promise<() => Promise<void>> {
+  if (usingPostgres) {
+    await sql.raw(`create function gh_test_fail_tokens() returns trigger language plpgsql as $$ begin
+      if new.user_id = '${userId}' then raise exception 'forced failure of the new pair'; end if;
+      return new; end $$`).execute(db);
+    await sql`create trigger gh_test_fail_tokens before insert on jwt_tokens for each row execute function gh_test_fail_tokens()`.execute(db);
+    return async () => {
+      await sql`drop trigger gh_test_fail_tokens on jwt_tokens`.execute(db);
+      await sql`drop function gh_test_fail_tokens()`.execute(db);
+    };
+  }
+  await sql.raw(`create trigger gh_test_fail_tokens before insert on jwt_tokens when new.user_id = '${userId}' begin select raise(abort, 'forced failure of the new pair'); end`).execute(db);
+  return async () => {
+    await sql`drop trigger gh_test_fail_tokens`.execute(db);
+  };
+}
 
 function refresh(json: unknown) {
   return request(t.url, 'POST', '/api/user/refresh/', { json });
@@ -95,6 +115,21 @@ describe('rotation', () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => refresh({ refresh: u.refresh })));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of results.filter((x) => x.status !== 200)) expect401(r, 'Token is blacklisted');
+  });
+
+  it('a rotation that cannot record the new pair fails whole: the presented refresh still works', async () => {
+    const u = await freshUser(t);
+    const id = decodePart(u.refresh, 1).user_id as string;
+    const undo = await failTokenRecords(t.ctx.db, id);
+    try {
+      expect((await refresh({ refresh: u.refresh })).status).toBe(500);
+    } finally {
+      await undo();
+    }
+    const again = await refresh({ refresh: u.refresh });
+    expect(again.status).toBe(200);
+    expect((await refresh({ refresh: u.refresh })).status).toBe(401);
+    expect((await refresh({ refresh: again.json.refresh })).status).toBe(200);
   });
 
   it('reads form bodies too', async () => {
