@@ -42,18 +42,12 @@ export class ApiUserTokens {
     this.codec = new JwtCodec(hmacKey(secrets.derive('gatehouse/api-user/jwt')));
   }
 
-  /** A new refresh and its access token, sharing `iat`; both recorded before they are handed out. */
-  async issue(userId: string, refreshJti = newJti()): Promise<TokenPair> {
-    const made = await this.make(userId, refreshJti);
-    await this.revocation.recordTokens(made.tokens);
-    return made.value;
-  }
-
-  /** A login's pair, recorded in the login's transaction. */
+  /** A login's pair, recorded in the login's transaction (both recorded before they are handed out). */
   issuer(): Issuer<TokenPair, Pick<User, 'id'>> & { committed(pair: TokenPair): void } {
     return recordedTokens(this.revocation, (user) => this.make(user.id, newJti()));
   }
 
+  /** A new refresh and its access token, sharing `iat`, signed but not yet recorded. */
   private async make(userId: string, refreshJti: string): Promise<{ value: TokenPair; tokens: IssuedToken[] }> {
     const iat = nowSeconds();
     const refresh = this.record('refresh', refreshJti, userId, iat);

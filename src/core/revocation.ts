@@ -74,6 +74,17 @@ export async function insertTokenRecords(db: Kysely<Database> | Transaction<Data
     .execute();
 }
 
+/** Blacklists one refresh unless it already is: of parallel calls for one token, one wins. */
+async function blacklistRefresh(db: Kysely<Database>, jti: string, reason: RevokeReason, replacedBy: string | null): Promise<boolean> {
+  const r = await db
+    .updateTable('jwt_tokens')
+    .set({ revoked_at: nowMicros(), revoked_reason: reason, replaced_by: replacedBy })
+    .where('jti', '=', jti)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 /**
  * A login's JWTs as an Issuer (core/login.ts), one per login: `make` signs them, their records
  * are written in the login's transaction, and they are counted once it committed.
@@ -114,13 +125,7 @@ export class Revocation {
 
   /** Blacklists one refresh token. Returns false when it was already blacklisted. */
   async revokeRefresh(jti: string, reason: RevokeReason, replacedBy: string | null = null): Promise<boolean> {
-    const r = await this.d.db
-      .updateTable('jwt_tokens')
-      .set({ revoked_at: nowMicros(), revoked_reason: reason, replaced_by: replacedBy })
-      .where('jti', '=', jti)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    const changed = Number(r.numUpdatedRows) > 0;
+    const changed = await blacklistRefresh(this.d.db, jti, reason, replacedBy);
     if (changed) this.d.metrics.tokensRevoked.inc({ kind: 'refresh' });
     return changed;
   }
@@ -132,13 +137,7 @@ export class Revocation {
    */
   async rotateRefresh(jti: string, replacedBy: string, successors: IssuedToken[]): Promise<boolean> {
     const won = await this.d.db.transaction().execute(async (trx) => {
-      const r = await trx
-        .updateTable('jwt_tokens')
-        .set({ revoked_at: nowMicros(), revoked_reason: 'rotated', replaced_by: replacedBy })
-        .where('jti', '=', jti)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0) return false;
+      if (!(await blacklistRefresh(trx, jti, 'rotated', replacedBy))) return false;
       await insertTokenRecords(trx, successors);
       return true;
     });
