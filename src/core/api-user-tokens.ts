@@ -43,7 +43,7 @@ export class ApiUserTokens {
   }
 
   /** A login's pair, recorded in the login's transaction (both recorded before they are handed out). */
-  issuer(): Issuer<TokenPair, Pick<User, 'id'>> & { committed(pair: TokenPair): void } {
+  issuer(): Issuer<TokenPair, Pick<User, 'id'>> {
     return recordedTokens(this.revocation, (user) => this.make(user.id, newJti()));
   }
 

@@ -68,7 +68,7 @@ export class KnoxTokens {
       await trx.updateTable('users').set((eb) => ({ updated: eb.ref('updated') })).where('number', '=', user.number).execute();
       return issuer.write(trx, user);
     });
-    issuer.committed(issued);
+    issuer.committed?.();
     return issued;
   }
 
@@ -77,7 +77,7 @@ export class KnoxTokens {
    * row's lock, on SQLite the single writer, serialises concurrent logins of one account, so
    * 20 of them at once still leave exactly `limit` tokens.
    */
-  issuer(ip: string | null, userAgent: string | null): Issuer<IssuedKnox, Pick<User, 'number'>> & { committed(issued: IssuedKnox): void } {
+  issuer(ip: string | null, userAgent: string | null): Issuer<IssuedKnox, Pick<User, 'number'>> {
     return {
       write: (trx, user) => this.write(trx, user, ip, userAgent),
       committed: () => this.metrics.tokensIssued.inc({ kind: 'knox' }),

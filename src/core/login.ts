@@ -37,14 +37,18 @@ export interface SecondFactorGate {
 export const PASSWORD_MAX_LENGTH = 128;
 
 /**
- * Writes a login's credential (a token row, a login family) inside the transaction that records
- * the success, after the user's row was written there (on PostgreSQL its row lock is held).
- * `committed` runs once that transaction committed: counters, nothing that can fail the login.
+ * Writes one login's credential (a token row, a login family) inside the transaction that
+ * records the success, after the user's row was written there (on PostgreSQL its row lock is
+ * held). `committed` runs once that transaction committed: counters, nothing that can fail the
+ * login. One per login: it may remember what it wrote.
  */
 export interface Issuer<T, U extends Partial<User> = User> {
   write(trx: Kysely<Database>, user: U): Promise<T>;
-  committed?(issued: T): void;
+  committed?(): void;
 }
+
+/** For a login whose credential is not a database row (a browser session, started after the commit). */
+export const NO_CREDENTIAL: Issuer<undefined> = { write: async () => undefined };
 
 export type LoginOutcome<T = undefined> =
   | { ok: true; user: User; issued: T }
@@ -101,7 +105,7 @@ export class Login {
 
   attempt(a: LoginAttempt): Promise<LoginOutcome | PolicyRefusal>;
   attempt<T>(a: LoginAttempt, issuer: Issuer<T>): Promise<LoginOutcome<T> | PolicyRefusal>;
-  async attempt<T>(a: LoginAttempt, issuer?: Issuer<T>): Promise<LoginOutcome<T | undefined> | PolicyRefusal> {
+  async attempt<T>(a: LoginAttempt, issuer: Issuer<T | undefined> = NO_CREDENTIAL): Promise<LoginOutcome<T | undefined> | PolicyRefusal> {
     const { d } = this;
     const surface = a.meta.surface;
     const tooLong = charLength(a.password) > PASSWORD_MAX_LENGTH;
@@ -165,12 +169,11 @@ export class Login {
    * login.success with `details`, session.created, and the issuer's credential, together.
    */
   async recordSuccess<T>(user: User, meta: RequestMeta, details: { method: string } & Record<string, unknown>, issuer: Issuer<T>): Promise<{ user: User; issued: T }> {
-    const done = await this.settle(user, meta, details, false, issuer);
-    return { user: done.user, issued: done.issued as T };
+    return this.settle(user, meta, details, false, issuer);
   }
 
   /** The success, in one transaction: the row, the audit entry, the event and the credential commit together. */
-  private async settle<T>(user: User, meta: RequestMeta, details: { method: string } & Record<string, unknown>, reserved: boolean, issuer?: Issuer<T>): Promise<{ user: User; issued: T | undefined }> {
+  private async settle<T>(user: User, meta: RequestMeta, details: { method: string } & Record<string, unknown>, reserved: boolean, issuer: Issuer<T>): Promise<{ user: User; issued: T }> {
     const { d } = this;
     const now = nowMicros();
     const settled: User = { ...user, last_login: now, failed_logins: 0, last_failure_at: null, locked_until: null };
@@ -180,10 +183,10 @@ export class Login {
       else await d.lockout.clear(user.number, { last_login: now }, trx);
       await d.audit.record({ event: 'login.success', meta, user: person(user), details }, trx);
       await d.outbox.record(trx, { type: 'session.created', user, surface: meta.surface, method: details.method });
-      return issuer ? issuer.write(trx, settled) : undefined;
+      return issuer.write(trx, settled);
     });
     d.metrics.logins.inc({ surface: meta.surface, result: 'success' });
-    if (issuer && issued !== undefined) issuer.committed?.(issued);
+    issuer.committed?.();
     return { user: settled, issued };
   }
 

@@ -86,14 +86,15 @@ async function blacklistRefresh(db: Kysely<Database>, jti: string, reason: Revok
 }
 
 /**
- * A login's JWTs as an Issuer (core/login.ts), one per login: `make` signs them, their records
- * are written in the login's transaction, and they are counted once it committed.
+ * A login's JWTs as an Issuer (core/login.ts), one per login: `make` signs them (and writes
+ * whatever they depend on through `trx`), their records are written in the login's transaction,
+ * and they are counted once it committed.
  */
-export function recordedTokens<T, U extends Partial<User>>(revocation: Pick<Revocation, 'countIssued'>, make: (user: U) => Promise<{ value: T; tokens: IssuedToken[] }>): Issuer<T, U> & { committed(value: T): void } {
+export function recordedTokens<T, U extends Partial<User>>(revocation: Pick<Revocation, 'countIssued'>, make: (user: U, trx: Kysely<Database>) => Promise<{ value: T; tokens: IssuedToken[] }>): Issuer<T, U> {
   let written: IssuedToken[] = [];
   return {
     write: async (trx, user) => {
-      const m = await make(user);
+      const m = await make(user, trx);
       await insertTokenRecords(trx, m.tokens);
       written = m.tokens;
       return m.value;

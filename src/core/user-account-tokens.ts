@@ -43,7 +43,7 @@ export class UserAccountTokens {
   }
 
   /** A login's token, recorded in the login's transaction. */
-  issuer(): Issuer<IssuedToken, Pick<User, 'id' | 'number'>> & { committed(token: IssuedToken): void } {
+  issuer(): Issuer<IssuedToken, Pick<User, 'id' | 'number'>> {
     return recordedTokens(this.revocation, (user) => this.make(user));
   }
 

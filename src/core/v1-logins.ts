@@ -17,7 +17,7 @@ import type { JwtCodec } from './jwt.js';
 import type { Issuer } from './login.js';
 import { newJti } from './jwt.js';
 import type { Metrics } from './metrics.js';
-import { type IssuedToken, type Revocation, insertTokenRecords } from './revocation.js';
+import { type IssuedToken, type Revocation, insertTokenRecords, recordedTokens } from './revocation.js';
 import { MICROS_PER_SECOND, nowMicros, nowSeconds } from './time.js';
 
 export type JwtLogin = Selectable<JwtLoginsTable>;
@@ -72,49 +72,34 @@ function claims(type: 'access' | 'refresh', exp: number, iat: number, jti: strin
 export class V1Logins {
   constructor(private readonly d: V1LoginsDeps) {}
 
-  /** A new login family with its first access and refresh token, both with the same `iat`. */
-  async create(user: Pick<User, 'id'>, client: ClientInfo): Promise<IssuedLogin> {
-    const issuer = this.issuer(client);
-    // One transaction (v1.md §2.3 "Atomicity"): a crash never leaves a login without its tokens.
-    const issued = await this.d.db.transaction().execute((trx) => issuer.write(trx, user));
-    issuer.committed(issued);
-    return issued;
-  }
-
-  /** The same, written in the transaction of the login it completes (core/login.ts Issuer). */
-  issuer(client: ClientInfo): Issuer<IssuedLogin, Pick<User, 'id'>> & { committed(issued: IssuedLogin): void } {
-    let tokens: IssuedToken[] = [];
-    return {
-      write: async (trx, user) => {
-        const made = await this.make(user);
-        tokens = made.tokens;
-        await trx
-          .insertInto('jwt_logins')
-          .values({ id: made.issued.loginId, user_id: user.id, created: nowMicros(), last_used: null, ip: client.ip, user_agent: client.userAgent?.slice(0, 256) ?? null, refresh_jti: made.issued.refreshJti, refresh_exp: made.refreshExp, ended_at: null })
-          .execute();
-        await insertTokenRecords(trx, tokens);
-        return made.issued;
-      },
-      committed: () => this.d.revocation.countIssued(tokens),
-    };
-  }
-
-  private async make(user: Pick<User, 'id'>): Promise<{ issued: IssuedLogin; tokens: IssuedToken[]; refreshExp: number }> {
-    const { settings } = this.d;
-    const iat = nowSeconds();
-    const loginId = randomUUID();
-    const accessJti = newJti();
-    const refreshJti = newJti();
-    const refreshExp = iat + settings.refreshTtlSec;
-    const [access, refresh] = await Promise.all([
-      this.d.codec.sign(claims('access', iat + settings.accessTtlSec, iat, accessJti, user.id)),
-      this.d.codec.sign(claims('refresh', refreshExp, iat, refreshJti, user.id)),
-    ]);
-    const tokens: IssuedToken[] = [
-      { jti: accessJti, surface: 'v1', type: 'access', userId: user.id, loginId, iat, exp: iat + settings.accessTtlSec },
-      { jti: refreshJti, surface: 'v1', type: 'refresh', userId: user.id, loginId, iat, exp: refreshExp },
-    ];
-    return { issued: { loginId, access, refresh, refreshJti }, tokens, refreshExp };
+  /**
+   * A new login family with its first access and refresh token, both with the same `iat`,
+   * written in the transaction of the login it completes (core/login.ts Issuer), so a crash never
+   * leaves a login without its tokens (v1.md §2.3 "Atomicity").
+   */
+  issuer(client: ClientInfo): Issuer<IssuedLogin, Pick<User, 'id'>> {
+    return recordedTokens(this.d.revocation, async (user, trx) => {
+      const { settings } = this.d;
+      const iat = nowSeconds();
+      const loginId = randomUUID();
+      const accessJti = newJti();
+      const refreshJti = newJti();
+      const refreshExp = iat + settings.refreshTtlSec;
+      const [access, refresh] = await Promise.all([
+        this.d.codec.sign(claims('access', iat + settings.accessTtlSec, iat, accessJti, user.id)),
+        this.d.codec.sign(claims('refresh', refreshExp, iat, refreshJti, user.id)),
+      ]);
+      // The family before its tokens, which name it.
+      await trx
+        .insertInto('jwt_logins')
+        .values({ id: loginId, user_id: user.id, created: nowMicros(), last_used: null, ip: client.ip, user_agent: client.userAgent?.slice(0, 256) ?? null, refresh_jti: refreshJti, refresh_exp: refreshExp, ended_at: null })
+        .execute();
+      const tokens: IssuedToken[] = [
+        { jti: accessJti, surface: 'v1', type: 'access', userId: user.id, loginId, iat, exp: iat + settings.accessTtlSec },
+        { jti: refreshJti, surface: 'v1', type: 'refresh', userId: user.id, loginId, iat, exp: refreshExp },
+      ];
+      return { value: { loginId, access, refresh, refreshJti }, tokens };
+    });
   }
 
   /** v1.md §3.4 steps 2–5 for the refresh whose jti the session holds. */

@@ -133,16 +133,21 @@ describe('a change that rolls back leaves no event', () => {
     const user = (await t.ctx.accounts.byId(who.id))!;
     const successes = async () => (await t.ctx.db.selectFrom('audit_log').select('event').where('user_id', '=', who.id).where('event', '=', 'login.success').execute()).length;
     const sessionEvents = async () => (await t.ctx.db.selectFrom('events').select('body').where('type', '=', 'session.created').execute()).filter((e) => e.body.includes(who.id)).length;
+    const byEmail = { email: who.email, password: PASSWORD };
     const cases = [
-      { table: 'knox_tokens', when: `new.user_number = ${user.number}`, path: V1 + 'login-knox/' },
-      { table: 'jwt_tokens', when: `new.user_id = '${who.id}'`, path: V1 + 'login-jwt/' },
+      { table: 'knox_tokens', when: `new.user_number = ${user.number}`, path: V1 + 'login-knox/', json: byEmail },
+      { table: 'jwt_tokens', when: `new.user_id = '${who.id}'`, path: V1 + 'login-jwt/', json: byEmail },
+      // The other surfaces' logins go through the same core login with their own credential.
+      { table: 'jwt_tokens', when: `new.user_id = '${who.id}'`, path: '/api/user/login', json: byEmail },
+      { table: 'jwt_tokens', when: `new.user_id = '${who.id}'`, path: '/user_account/login', json: { username: user.username, pwd: PASSWORD } },
+      { table: 'account_tokens', when: `new.user_number = ${user.number}`, path: '/account/login', json: { username: user.username, password: PASSWORD } },
     ];
     for (const c of cases) {
       const undo = await failInserts(t.ctx.db, c.table, c.when);
       try {
         // Several at once: none of them leaves a success behind, and none holds a slot after.
-        const answers = await Promise.all(Array.from({ length: 3 }, () => request(t.url, 'POST', c.path, { json: { email: who.email, password: PASSWORD } })));
-        expect(answers.map((a) => a.status)).toEqual([500, 500, 500]);
+        const answers = await Promise.all(Array.from({ length: 3 }, () => request(t.url, 'POST', c.path, { json: c.json })));
+        expect(answers.map((a) => a.status), c.path).toEqual([500, 500, 500]);
       } finally {
         await undo();
       }

@@ -18,6 +18,7 @@ import { Audit, type RequestMeta } from '../audit.js';
 import type { FailureOutcome } from '../lockout.js';
 import { sha256Hex } from '../secrets.js';
 import { MICROS_PER_MINUTE, isoMicros, nowMicros } from '../time.js';
+import { type Issuer, NO_CREDENTIAL } from '../login.js';
 import type { CodeMethod, FactorCodes } from './factor.js';
 import type { MfaNotices } from './notices.js';
 import type { MfaDeps } from './types.js';
@@ -48,12 +49,14 @@ export type PasswordStepOutcome =
   /** The login cannot ask for a code (§3.3): refuse it as the surface's bad-credentials answer. */
   | { required: true; challenge: null };
 
-export type SecondStepOutcome =
-  | { ok: true; user: User; kind: ChallengeKind; context: ChallengeContext | null; method: CodeMethod; recoveryCodesLeft?: number }
+export type SecondStepOutcome<T = undefined> =
+  | { ok: true; user: User; kind: ChallengeKind; context: ChallengeContext | null; method: CodeMethod; recoveryCodesLeft?: number; issued: T }
   | { ok: false; reason: 'invalid_token' | 'wrong_code' | 'inactive' }
   | { ok: false; reason: 'locked'; lockedNow: boolean };
 
-/** What a completed step's `within` learns: the login it completes and how the code proved it. */
+type StepRefusal = Exclude<SecondStepOutcome, { ok: true }>;
+
+/** What a completed step's `issuer` is chosen by: the login it completes and how the code proved it. */
 export interface CompletedStep {
   /** The account the step logs in (for an event's snapshot). */
   user: User;
@@ -61,16 +64,21 @@ export interface CompletedStep {
   method: CodeMethod;
 }
 
-export interface CompleteOptions {
+export interface CompleteOptions<T = undefined> {
   /** The kinds of login this caller completes; a token of another kind is an unknown token. */
   accept: readonly ChallengeKind[];
-  within?: (trx: Transaction<Database>, step: CompletedStep) => Promise<void>;
+  /**
+   * The credential of the login the step completes (core/login.ts Issuer), written in the
+   * transaction of a success only, with its audit entries and its session.created event. None:
+   * the caller's credential is not a database row (the admin's browser session).
+   */
+  issuer?: (step: CompletedStep) => Issuer<T>;
 }
 
-type Settled =
+type Settled<T> =
   | { status: 'invalid_token' | 'inactive' }
   | { status: 'wrong_code'; failure: FailureOutcome }
-  | { status: 'ok'; kind: ChallengeKind; context: ChallengeContext | null; method: CodeMethod; left?: number; at: number };
+  | { status: 'ok'; kind: ChallengeKind; context: ChallengeContext | null; method: CodeMethod; left?: number; at: number; issued: T };
 
 /** The audit `method` of a login of this kind: the admin UI's password login records `session`. */
 function loginMethod(kind: ChallengeKind): string {
@@ -131,14 +139,13 @@ export class MfaChallenges {
   }
 
   /**
-   * POST login/mfa/ (§3.2) and the admin's second page: the whole second step. On `ok` the
-   * caller issues the credential of `kind` (and nothing else: last_login, the streak, the audit
-   * entries and the recovery-code notice are done). `accept`: the kinds this route completes
-   * (`login/mfa/`: knox and jwt; the admin's second page: admin). `within` runs in the transaction of a
-   * success only (e.g. a domain event); if it throws, the step, the code and the streak are as
-   * they were and the error is thrown.
+   * POST login/mfa/ (§3.2) and the admin's second page: the whole second step, last_login, the
+   * streak, the audit entries, the recovery-code notice and the issuer's credential of `kind`.
+   * `accept`: the kinds this route completes (`login/mfa/`: knox and jwt; the admin's second
+   * page: admin). If the issuer throws, the step, the code and the streak are as they were and
+   * the error is thrown.
    */
-  async complete(mfaToken: string, code: string, meta: RequestMeta, options: CompleteOptions): Promise<SecondStepOutcome> {
+  async complete<T = undefined>(mfaToken: string, code: string, meta: RequestMeta, options: CompleteOptions<T>): Promise<SecondStepOutcome<T>> {
     const { d } = this;
     if (!TOKEN_FORMAT.test(mfaToken)) return this.invalidToken(meta);
     const digest = sha256Hex(mfaToken);
@@ -152,9 +159,16 @@ export class MfaChallenges {
     const slot = await d.lockout.reserve(user.number);
     if (!slot.ok) return this.refuseLocked(user, meta);
 
-    let settled: Settled;
+    const issuerFor = options.issuer ?? ((() => NO_CREDENTIAL) as unknown as (step: CompletedStep) => Issuer<T>);
+    let issuer: Issuer<T> | undefined;
+    let settled: Settled<T>;
     try {
-      settled = await d.db.transaction().execute((trx) => this.settle(trx, digest, user, code, meta, options.within));
+      settled = await d.db.transaction().execute((trx) =>
+        this.settle(trx, digest, user, code, meta, (step) => {
+          issuer = issuerFor(step);
+          return issuer.write(trx, step.user);
+        }),
+      );
     } catch (err) {
       await d.lockout.release(user.number);
       throw err;
@@ -177,14 +191,15 @@ export class MfaChallenges {
         return { ok: false, reason: 'locked', lockedNow: failure.lockedNow };
       }
       case 'ok': {
+        issuer?.committed?.();
         d.metrics.logins.inc({ surface: meta.surface, result: 'success' });
         const done = { ...user, last_login: settled.at, failed_logins: 0, last_failure_at: null, locked_until: null };
         if (settled.method === 'recovery_code') {
           this.count('recovery_code_used');
           this.notices.recoveryCodeUsed(user, settled.left ?? 0);
-          return { ok: true, user: done, kind: settled.kind, context: settled.context, method: settled.method, recoveryCodesLeft: settled.left };
+          return { ok: true, user: done, kind: settled.kind, context: settled.context, method: settled.method, recoveryCodesLeft: settled.left, issued: settled.issued };
         }
-        return { ok: true, user: done, kind: settled.kind, context: settled.context, method: settled.method };
+        return { ok: true, user: done, kind: settled.kind, context: settled.context, method: settled.method, issued: settled.issued };
       }
     }
   }
@@ -199,7 +214,7 @@ export class MfaChallenges {
   }
 
   /** Inside the transaction: claim the step, check and spend the code, settle the lockout slot, audit. */
-  private async settle(trx: Transaction<Database>, digest: string, user: User, code: string, meta: RequestMeta, within?: CompleteOptions['within']): Promise<Settled> {
+  private async settle<T>(trx: Transaction<Database>, digest: string, user: User, code: string, meta: RequestMeta, issue: (step: CompletedStep) => Promise<T>): Promise<Settled<T>> {
     const now = this.clock();
     // The claim: of parallel requests for one step, one holds it until it commits or rolls back.
     const claimed = await trx
@@ -240,8 +255,8 @@ export class MfaChallenges {
     await this.d.outbox.record(trx, { type: 'session.created', user, surface: meta.surface, method: loginMethod(kind) });
     const context = claimed.context === null ? null : (JSON.parse(claimed.context) as ChallengeContext);
     if (spent.method !== 'recovery_code') {
-      await within?.(trx, { user, kind, method: spent.method });
-      return { status: 'ok', kind, context, method: spent.method, at: now };
+      const issued = await issue({ user, kind, method: spent.method });
+      return { status: 'ok', kind, context, method: spent.method, at: now, issued };
     }
     const row = await trx
       .selectFrom('mfa_recovery_codes')
@@ -251,22 +266,22 @@ export class MfaChallenges {
       .executeTakeFirstOrThrow();
     const left = Number(row.n);
     await audit.record({ event: 'mfa.recovery_code_used', meta, user: person(user), details: { left, method: loginMethod(kind) } });
-    await within?.(trx, { user, kind, method: spent.method });
-    return { status: 'ok', kind, context, method: spent.method, left, at: now };
+    const issued = await issue({ user, kind, method: spent.method });
+    return { status: 'ok', kind, context, method: spent.method, left, at: now, issued };
   }
 
-  private invalidToken(meta: RequestMeta): SecondStepOutcome {
+  private invalidToken(meta: RequestMeta): StepRefusal {
     this.d.metrics.logins.inc({ surface: meta.surface, result: 'invalid_mfa_token' });
     return { ok: false, reason: 'invalid_token' };
   }
 
-  private async inactive(user: User | undefined, kind: ChallengeKind, meta: RequestMeta): Promise<SecondStepOutcome> {
+  private async inactive(user: User | undefined, kind: ChallengeKind, meta: RequestMeta): Promise<StepRefusal> {
     this.d.metrics.logins.inc({ surface: meta.surface, result: 'inactive' });
     if (user) await this.d.audit.record({ event: 'login.failure', meta, user: person(user), details: { reason: 'inactive', method: loginMethod(kind) } });
     return { ok: false, reason: 'inactive' };
   }
 
-  private async refuseLocked(user: User, meta: RequestMeta): Promise<SecondStepOutcome> {
+  private async refuseLocked(user: User, meta: RequestMeta): Promise<StepRefusal> {
     this.d.metrics.logins.inc({ surface: meta.surface, result: 'locked' });
     await this.d.audit.record({ event: 'login.locked', meta, user: person(user) });
     return { ok: false, reason: 'locked', lockedNow: false };

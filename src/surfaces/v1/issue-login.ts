@@ -7,10 +7,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { User } from '../../core/accounts.js';
+import type { RequestMeta } from '../../core/audit.js';
 import type { IssuedKnox } from '../../core/knox.js';
 import type { Issuer } from '../../core/login.js';
 import type { IssuedLogin } from '../../core/v1-logins.js';
-import { requestMeta } from '../../http/request.js';
 import { loadSession } from '../../http/session-cookie.js';
 import type { GenericReply } from '../../http/surface.js';
 import { NO_STORE, json } from './messages.js';
@@ -21,14 +21,13 @@ export type V1LoginKind = 'knox' | 'jwt';
 export type V1Issued = { kind: 'knox'; knox: IssuedKnox } | { kind: 'jwt'; login: IssuedLogin };
 
 /** The credential of a v1 login of `kind`, for the login to write with its success. */
-export function v1Issuer(ctx: AppContext, request: FastifyRequest, kind: V1LoginKind): Issuer<V1Issued> & { committed(issued: V1Issued): void } {
-  const meta = requestMeta(request, 'v1');
+export function v1Issuer(ctx: AppContext, meta: RequestMeta, kind: V1LoginKind): Issuer<V1Issued> {
   if (kind === 'knox') {
     const knox = ctx.knox.issuer(meta.ip, meta.userAgent);
-    return { write: async (trx, user) => ({ kind, knox: await knox.write(trx, user) }), committed: (i) => i.kind === 'knox' && knox.committed(i.knox) };
+    return { write: async (trx, user) => ({ kind, knox: await knox.write(trx, user) }), committed: knox.committed };
   }
   const jwt = ctx.v1Logins.issuer(meta);
-  return { write: async (trx, user) => ({ kind, login: await jwt.write(trx, user) }), committed: (i) => i.kind === 'jwt' && jwt.committed(i.login) };
+  return { write: async (trx, user) => ({ kind, login: await jwt.write(trx, user) }), committed: jwt.committed };
 }
 
 /** The success answer for a credential the login wrote; a JWT login's refresh goes into the session. */

@@ -9,7 +9,7 @@ import type { Aftermath } from '../../core/revocation.js';
 import { requestMeta } from '../../http/request.js';
 import { Type } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
-import { type V1Issued, answerV1Login, v1Issuer } from './issue-login.js';
+import { answerV1Login, v1Issuer } from './issue-login.js';
 import { LOCKED, NO_CONTENT, NO_STORE, TEXT, invalid, json, unauthorized } from './messages.js';
 import { credentialUsed } from './password-change.js';
 import { BAD_REQUEST, COMMON, JwtLoginAnswer, KnoxLoginAnswer, NO_CONTENT as NO_CONTENT_DOC, says } from './schemas.js';
@@ -145,21 +145,12 @@ export function mfaRoutes(ctx: AppContext): V1Route[] {
     const v = await validate(body, LOGIN_FIELDS);
     if (!v.ok) return invalid(v.errors);
     const challenge = challengeOf(route);
-    // The credential is written in the step's transaction, with its success (core/login.ts Issuer).
-    let issuer: ReturnType<typeof v1Issuer> | undefined;
-    let issued: V1Issued | undefined;
-    const r = await ctx.mfa.challenges.complete(v.values.mfa_token, v.values.code, requestMeta(request, 'v1'), {
+    const meta = requestMeta(request, 'v1');
+    const r = await ctx.mfa.challenges.complete(v.values.mfa_token, v.values.code, meta, {
       accept: ['knox', 'jwt'],
-      within: async (trx, step) => {
-        issuer = v1Issuer(ctx, request, step.kind === 'jwt' ? 'jwt' : 'knox');
-        issued = await issuer.write(trx, step.user);
-      },
+      issuer: (step) => v1Issuer(ctx, meta, step.kind === 'jwt' ? 'jwt' : 'knox'),
     });
-    if (r.ok) {
-      if (!issuer || !issued) throw new Error('login/mfa/: a completed step without its credential');
-      issuer.committed(issued);
-      return answerV1Login(ctx, request, reply, r.user, issued);
-    }
+    if (r.ok) return answerV1Login(ctx, request, reply, r.user, r.issued);
     switch (r.reason) {
       case 'invalid_token':
         return unauthorized(MFA_TEXT.invalidMfaToken, challenge);

@@ -147,7 +147,7 @@ export function oauthRoutes(ctx: AppContext): V1Route[] {
       const step = await ctx.mfa.challenges.issue(r.user, r.kind, meta, { provider: r.provider });
       return json(200, { mfa_required: true, mfa_token: step.mfaToken, methods: [...MFA_METHODS] }, NO_STORE);
     }
-    const done = await ctx.login.recordSuccess(r.user, meta, { method: 'oauth', provider: r.provider, kind: r.kind }, v1Issuer(ctx, request, r.kind));
+    const done = await ctx.login.recordSuccess(r.user, meta, { method: 'oauth', provider: r.provider, kind: r.kind }, v1Issuer(ctx, meta, r.kind));
     return answerV1Login(ctx, request, reply, done.user, done.issued);
   }
 

@@ -193,7 +193,7 @@ export function passkeyRoutes(ctx: AppContext): V1Route[] {
           return failed;
       }
     }
-    const done = await ctx.login.recordSuccess(r.user, meta, { method: 'passkey', kind: kind.value, authenticator: r.passkey.id }, v1Issuer(ctx, request, kind.value));
+    const done = await ctx.login.recordSuccess(r.user, meta, { method: 'passkey', kind: kind.value, authenticator: r.passkey.id }, v1Issuer(ctx, meta, kind.value));
     return answerV1Login(ctx, request, reply, done.user, done.issued);
   }
 

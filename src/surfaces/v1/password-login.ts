@@ -27,7 +27,8 @@ export async function passwordLogin(
   challenge: Challenge,
 ): Promise<GenericReply> {
   const user = await ctx.accounts.byEmail(email);
-  const outcome = await ctx.login.attempt({ user, password, identifier: email, method, meta: requestMeta(request, 'v1'), secondFactor: method }, v1Issuer(ctx, request, method));
+  const meta = requestMeta(request, 'v1');
+  const outcome = await ctx.login.attempt({ user, password, identifier: email, method, meta, secondFactor: method }, v1Issuer(ctx, meta, method));
   if (outcome.ok) return answerV1Login(ctx, request, reply, outcome.user, outcome.issued);
   if (outcome.reason === 'locked') return LOCKED;
   // A v1 login always can ask for the code; a missing challenge would be a refusal, never a pass.

@@ -217,7 +217,7 @@ describe('the caller\'s work on success', () => {
   it('runs in the same transaction: when it fails, the token, the code and the streak are as they were', async () => {
     const { user, recoveryCodes } = await enrolled();
     const token = await challenge(user);
-    await expect(mfa.challenges.complete(token, recoveryCodes[1], meta, { ...V1, within: async () => { throw new Error('caller failed'); } })).rejects.toThrow('caller failed');
+    await expect(mfa.challenges.complete(token, recoveryCodes[1], meta, { ...V1, issuer: () => ({ write: async () => { throw new Error('caller failed'); } }) })).rejects.toThrow('caller failed');
     expect(await mfa.enrolment.status(user.number)).toEqual({ totp: true, recoveryCodesLeft: 10 });
     const after = await fresh(user);
     expect(after.last_login).toBeNull();
@@ -226,9 +226,11 @@ describe('the caller\'s work on success', () => {
     let seen = 0;
     const r = await mfa.challenges.complete(token, recoveryCodes[1], meta, {
       ...V1,
-      within: async (trx) => {
-        seen = (await trx.selectFrom('mfa_recovery_codes').select('used_at').where('user_number', '=', user.number).where('used_at', 'is not', null).execute()).length;
-      },
+      issuer: () => ({
+        write: async (trx) => {
+          seen = (await trx.selectFrom('mfa_recovery_codes').select('used_at').where('user_number', '=', user.number).where('used_at', 'is not', null).execute()).length;
+        },
+      }),
     });
     expect(r).toMatchObject({ ok: true, recoveryCodesLeft: 9 });
     expect(seen).toBe(1);
