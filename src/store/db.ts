@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { type Compilable, Kysely, type PostgresCursor, PostgresDialect, SqliteDialect } from 'kysely';
+import { type Compilable, CompiledQuery, type DatabaseConnection, type Driver, Kysely, type PostgresCursor, PostgresDialect, SqliteDialect, SqliteDriver, type SqliteDialectConfig } from 'kysely';
 import type { Database } from './schema.js';
 import { PgChangeFeed } from './change-feed.js';
 import { type ChangeEpoch, type StatementEffect, WriteTracker, statementEffect } from './read-cache.js';
@@ -43,6 +43,8 @@ export interface StoreOptions {
    * started by `start()`.
    */
   changeFeed?: boolean;
+  /** PostgreSQL: connections in the pool (10 unless asked otherwise). */
+  poolSize?: number;
 }
 
 const INT8_OID = 20;
@@ -68,7 +70,7 @@ function openSqlite(file: string, options: StoreOptions): Store {
   const tracker = new WriteTracker(() => {
     writes.count++;
   });
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, tracker) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite, tracker) }) });
   // Other connections' commits (another process on the same file: the command line, a second
   // instance) move PRAGMA data_version. Asking costs two fcntl calls on the WAL index, so the answer
   // is kept for the rest of the event-loop turn that asked: a commit elsewhere is seen by every
@@ -96,6 +98,30 @@ function openSqlite(file: string, options: StoreOptions): Store {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Transactions begin IMMEDIATE: they take the write lock at BEGIN, waiting for it up to the busy
+ * timeout. A deferred transaction reads from a snapshot and asks for the lock at its first write;
+ * if another connection (the webhook delivery thread, the command line, a second instance) has
+ * committed since that snapshot, SQLite refuses at once (SQLITE_BUSY_SNAPSHOT, no waiting), and
+ * the request would fail. One connection's transactions already run one at a time, so taking the
+ * lock first costs nothing here.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }
 
 /**
@@ -180,7 +206,7 @@ function openPostgres(url: string, options: StoreOptions): Store {
   const onConnectionError = options.onConnectionError ?? (() => {});
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: options.poolSize ?? 10,
     fallback_application_name: options.applicationName ?? 'gatehouse',
     // Waiting for a free connection and opening a new one share this deadline.
     connectionTimeoutMillis: timeoutMs ?? CLI_CONNECT_TIMEOUT_MS,
