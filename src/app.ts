@@ -160,6 +160,7 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     sessions: kv instanceof RedisKv ? new RedisSessions(kv.redis, kv.prefix) : undefined,
     processMetrics: options.processMetrics,
     events: options.events,
+    deliveryThreadTimeoutMs: DEPENDENCY_TIMEOUT_MS,
   });
   const ctx: AppContext = core;
   if (kv.kind === 'memory') await core.revocation.loadDenylist();

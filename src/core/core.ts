@@ -79,6 +79,12 @@ export interface CoreInputs {
   processMetrics?: boolean;
   /** Seams of the events core for tests: DNS answers and the worker's and publisher's pacing. */
   events?: Pick<EventsDeps, 'resolver' | 'worker' | 'publisher'>;
+  /**
+   * The statement deadline of the store's connections (ms); webhook deliveries run in a thread
+   * on a connection of their own with the same. Not given, or an in-memory database: they run
+   * in this process.
+   */
+  deliveryThreadTimeoutMs?: number;
 }
 
 export interface Core {
@@ -134,7 +140,10 @@ export function createCore(i: CoreInputs): Core {
   const sessions = i.sessions ?? new BrowserSessions(db);
   const media = new MediaStore(path.join(config.dataDir, 'media'));
   const mailer = new Mailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: path.join(config.dataDir, 'outbox') }, log);
-  const events = new Events({ db, dialect: store.dialect, secrets, audit, config, registry: metrics.registry, log, ...i.events });
+  const thread = i.deliveryThreadTimeoutMs !== undefined && config.databaseUrl !== 'sqlite::memory:'
+    ? { databaseUrl: config.databaseUrl, secretKey: config.secretKey, timeoutMs: i.deliveryThreadTimeoutMs }
+    : undefined;
+  const events = new Events({ db, dialect: store.dialect, secrets, audit, config, registry: metrics.registry, log, thread, ...i.events });
   const lockout = new Lockout(db, { failures: config.lockoutFailures, minutes: config.lockoutMinutes }, events.outbox);
   const revocation = new Revocation({ db, kv, sessions, metrics, removeMedia: (n) => media.removeUserDir(n) });
   const mfa = new Mfa({ db, secrets, accounts, lockout, audit, mailer, metrics, config, outbox: events.outbox });

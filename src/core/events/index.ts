@@ -20,12 +20,13 @@ import type { SecretKeys } from '../secrets.js';
 import { AddressGuard, type Resolver, systemResolver } from './address-guard.js';
 import { AmqpPublisher, type BrokerStatus, type PublisherOptions } from './amqp.js';
 import { WebhookEndpoints } from './endpoints.js';
-import { EventMetrics } from './metrics.js';
+import { type DeliveryResult, EventMetrics } from './metrics.js';
 import { type Clock, type EventLog, silentLog, systemClock } from './model.js';
 import { Outbox } from './outbox.js';
 import { type ReplayRequest, type ReplayResult, replay } from './replay.js';
 import { type SweepResult, sweep } from './retention.js';
-import { DeliveryWorker, type WorkerOptions } from './worker.js';
+import { DeliveryThreadHost } from './delivery-thread-host.js';
+import { type DeliveryRunner, DeliveryWorker, type WorkerOptions } from './worker.js';
 
 export type EventsConfig = Pick<Config, 'webhookAllowHttp' | 'webhookAllowPrivate' | 'eventRetentionDays' | 'amqpUrl' | 'amqpExchange' | 'amqpLegacyQueue'>;
 
@@ -38,6 +39,13 @@ export interface EventsDeps {
   /** The app's prom-client registry (Metrics.registry); no metrics without one. */
   registry?: Registry;
   log?: EventLog;
+  /**
+   * Deliver in a thread of its own, on a connection to this database (`databaseUrl`: a SQLite
+   * file or a PostgreSQL server). Without it (an in-memory database, the core's tests), or with
+   * a clock, resolver or random seam (which cannot cross into a thread), the worker runs in
+   * this process.
+   */
+  thread?: { databaseUrl: string; secretKey: string; timeoutMs: number | null };
   /** Seams for tests: time, DNS, and the worker's and publisher's pacing. */
   clock?: Clock;
   resolver?: Resolver;
@@ -61,7 +69,7 @@ function packageVersion(): string {
 export class Events {
   readonly outbox: Outbox;
   readonly endpoints: WebhookEndpoints;
-  readonly worker: DeliveryWorker;
+  readonly worker: DeliveryRunner;
   readonly publisher: AmqpPublisher | null;
   readonly metrics: EventMetrics | null;
   private readonly clock: Clock;
@@ -83,10 +91,18 @@ export class Events {
     });
     const guard = new AddressGuard(d.config.webhookAllowPrivate, d.resolver ?? systemResolver);
     this.endpoints = new WebhookEndpoints({ db: d.db, secrets: d.secrets, audit: d.audit, guard, outbox: this.outbox, allowHttp: d.config.webhookAllowHttp, clock: this.clock });
-    this.worker = new DeliveryWorker(
-      { db: d.db, dialect: d.dialect, secrets: d.secrets, audit: d.audit, guard, version: d.version ?? packageVersion(), metrics: this.metrics ?? undefined, log: this.log, clock: this.clock },
-      d.worker,
-    );
+    const version = d.version ?? packageVersion();
+    const onResult = this.metrics ? (result: DeliveryResult) => this.metrics!.deliveries.inc({ result }) : undefined;
+    const { random, ...threadOptions } = d.worker ?? {};
+    this.worker =
+      d.thread && !d.clock && !d.resolver && !random
+        ? new DeliveryThreadHost({
+            db: d.db,
+            data: { ...d.thread, allowPrivate: d.config.webhookAllowPrivate, version, options: threadOptions },
+            onResult,
+            log: this.log,
+          })
+        : new DeliveryWorker({ db: d.db, dialect: d.dialect, secrets: d.secrets, audit: d.audit, guard, version, onResult, log: this.log, clock: this.clock }, d.worker);
     this.publisher = amqp
       ? new AmqpPublisher(
           { db: d.db, dialect: d.dialect, url: d.config.amqpUrl!, exchange: d.config.amqpExchange, legacyQueue: d.config.amqpLegacyQueue, metrics: this.metrics ?? undefined, log: this.log, clock: this.clock },

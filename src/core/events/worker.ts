@@ -12,7 +12,7 @@ import type { SecretKeys } from '../secrets.js';
 import type { AddressGuard } from './address-guard.js';
 import { anyDue, claimDeliveries } from './claims.js';
 import { type PostResult, postWebhook } from './http-post.js';
-import type { DeliveryResult, EventMetrics } from './metrics.js';
+import type { DeliveryResult } from './metrics.js';
 import { type Clock, type EventLog, silentLog, systemClock } from './model.js';
 import { dueIfSendable } from './rows.js';
 import { EndpointHealth } from './endpoint-health.js';
@@ -28,7 +28,8 @@ export interface WorkerDeps {
   guard: AddressGuard;
   /** For `user-agent: Gatehouse-Webhooks/<version>`. */
   version: string;
-  metrics?: EventMetrics;
+  /** Told each settled attempt's result (the deliveries metric). */
+  onResult?: (result: DeliveryResult) => void;
   log?: EventLog;
   clock?: Clock;
 }
@@ -63,7 +64,16 @@ interface Job {
 
 type Outcome = { status: 'succeeded' | 'pending' | 'failed'; next: number | null; code: number | null; error: string | null; response: string | null; gone: boolean };
 
-export class DeliveryWorker extends BackgroundLoop {
+/** What runs the deliveries: this worker in the process, or one in a thread of its own (delivery-thread-host.ts). */
+export interface DeliveryRunner {
+  start(): void;
+  /** Look for due work now (an event was recorded). */
+  wake(): void;
+  /** Stops claiming; in-flight attempts finish or are handed back. */
+  stop(): Promise<void>;
+}
+
+export class DeliveryWorker extends BackgroundLoop implements DeliveryRunner {
   /** This worker's name on the claims it holds. */
   readonly owner = randomUUID();
   private readonly o: Required<WorkerOptions>;
@@ -272,7 +282,7 @@ export class DeliveryWorker extends BackgroundLoop {
     });
     if (!settled) return;
     const result: DeliveryResult = o.status === 'succeeded' ? 'succeeded' : o.status === 'pending' ? 'retry' : 'failed';
-    this.d.metrics?.deliveries.inc({ result });
+    this.d.onResult?.(result);
   }
 
   private async release(id: string): Promise<void> {
