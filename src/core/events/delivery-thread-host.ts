@@ -146,7 +146,15 @@ export class DeliveryThreadHost extends BackgroundLoop implements DeliveryRunner
 
   private spawn(): void {
     const entry = threadEntry();
-    const thread = new Worker(entry.filename, { eval: entry.eval, workerData: this.d.data, name: 'gatehouse-webhooks' });
+    let thread: Worker;
+    try {
+      thread = new Worker(entry.filename, { eval: entry.eval, workerData: this.d.data, name: 'gatehouse-webhooks' });
+    } catch (err) {
+      // No thread to be had (out of memory, a resource limit): try again later, as after a death.
+      this.died();
+      this.d.log.error({ err, restartInMs: this.notBefore - Date.now() }, 'webhook delivery thread could not start');
+      return;
+    }
     // Never what keeps the process alive: stop() ends it, and so does the process's exit.
     thread.unref();
     this.thread = thread;
@@ -156,15 +164,19 @@ export class DeliveryThreadHost extends BackgroundLoop implements DeliveryRunner
       thread.once('exit', (code) => {
         if (this.thread === thread) this.thread = null;
         if (!this.stopping) {
-          this.deaths += 1;
-          const pause = Math.min(RESTART_FIRST_MS * 2 ** (this.deaths - 1), RESTART_MAX_MS);
-          this.notBefore = Date.now() + pause;
-          this.d.log.error({ code, restartInMs: pause }, 'webhook delivery thread ended; it is started again');
+          this.died();
+          this.d.log.error({ code, restartInMs: this.notBefore - Date.now() }, 'webhook delivery thread ended; it is started again');
           this.sleeper.wake();
         }
         resolve();
       });
     });
+  }
+
+  /** No thread is started again before a pause: 1 s, doubling with each death in a row, up to 30 s. */
+  private died(): void {
+    this.deaths += 1;
+    this.notBefore = Date.now() + Math.min(RESTART_FIRST_MS * 2 ** (this.deaths - 1), RESTART_MAX_MS);
   }
 
   private receive(thread: Worker, m: ToHost): void {

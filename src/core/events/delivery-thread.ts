@@ -64,13 +64,8 @@ const worker = new DeliveryWorker(
   data.options,
 );
 
-let stopping: Promise<void> | null = null;
-port.on('message', (m: ToThread) => {
-  if (m.kind === 'wake') worker.wake();
-  else if (m.kind === 'stop') stopping ??= stop();
-});
-
-async function stop(): Promise<void> {
+/** The worker hands back or settles what it holds, then the connection closes and the host is told. */
+async function closeDown(): Promise<void> {
   try {
     await worker.stop();
   } finally {
@@ -79,5 +74,16 @@ async function stop(): Promise<void> {
     port!.close();
   }
 }
+
+/** A second stop message waits for the same close-down. */
+const stopOnce = (() => {
+  let closing: Promise<void> | null = null;
+  return () => (closing ??= closeDown());
+})();
+
+port.on('message', (m: ToThread) => {
+  if (m.kind === 'wake') worker.wake();
+  else if (m.kind === 'stop') void stopOnce();
+});
 
 worker.start();
