@@ -100,6 +100,24 @@ export interface LoginAttempt {
 /** The outcomes only some logins can have: the admin's staff rule and its two-factor policy. */
 export type PolicyRefusal = { ok: false; reason: 'not_staff' | 'second_factor_missing'; user: User };
 
+/**
+ * What every successful login records, inside the transaction that also writes its credential:
+ * the user's row (streak and lock cleared, `last_login`; the lockout slot given back when the
+ * attempt reserved one), `login.success` and `session.created`. The row comes first: on
+ * PostgreSQL its lock orders concurrent logins of one account. Used by `Login` for passwords,
+ * passkeys and providers, and by the second step (mfa/challenge.ts).
+ */
+export async function recordLoginSuccess(
+  trx: Kysely<Database>,
+  d: { lockout: Lockout; audit: Audit; outbox: Pick<Outbox, 'record'> },
+  s: { user: User; meta: RequestMeta; details: { method: string } & Record<string, unknown>; at: number; reserved: boolean },
+): Promise<void> {
+  if (s.reserved) await d.lockout.succeed(s.user.number, { last_login: s.at }, trx);
+  else await d.lockout.clear(s.user.number, { last_login: s.at }, trx);
+  await d.audit.record({ event: 'login.success', meta: s.meta, user: person(s.user), details: s.details }, trx);
+  await d.outbox.record(trx, { type: 'session.created', user: s.user, surface: s.meta.surface, method: s.details.method });
+}
+
 export class Login {
   constructor(private readonly d: LoginDeps) {}
 
@@ -178,11 +196,7 @@ export class Login {
     const now = nowMicros();
     const settled: User = { ...user, last_login: now, failed_logins: 0, last_failure_at: null, locked_until: null };
     const issued = await d.db.transaction().execute(async (trx) => {
-      // The user's row first: on PostgreSQL its lock orders concurrent logins of one account.
-      if (reserved) await d.lockout.succeed(user.number, { last_login: now }, trx);
-      else await d.lockout.clear(user.number, { last_login: now }, trx);
-      await d.audit.record({ event: 'login.success', meta, user: person(user), details }, trx);
-      await d.outbox.record(trx, { type: 'session.created', user, surface: meta.surface, method: details.method });
+      await recordLoginSuccess(trx, d, { user, meta, details, at: now, reserved });
       return issuer.write(trx, settled);
     });
     d.metrics.logins.inc({ surface: meta.surface, result: 'success' });

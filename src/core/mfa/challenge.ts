@@ -18,7 +18,7 @@ import { Audit, type RequestMeta } from '../audit.js';
 import type { FailureOutcome } from '../lockout.js';
 import { sha256Hex } from '../secrets.js';
 import { MICROS_PER_MINUTE, isoMicros, nowMicros } from '../time.js';
-import { type Issuer, NO_CREDENTIAL } from '../login.js';
+import { type Issuer, NO_CREDENTIAL, recordLoginSuccess } from '../login.js';
 import type { CodeMethod, FactorCodes } from './factor.js';
 import type { MfaNotices } from './notices.js';
 import type { MfaDeps } from './types.js';
@@ -250,9 +250,7 @@ export class MfaChallenges {
       }
       return { status: 'wrong_code', failure };
     }
-    await lockout.succeed(user.number, { last_login: now });
-    await audit.record({ event: 'login.success', meta, user: person(user), details: { method: loginMethod(kind), mfa: spent.method } });
-    await this.d.outbox.record(trx, { type: 'session.created', user, surface: meta.surface, method: loginMethod(kind) });
+    await recordLoginSuccess(trx, { lockout: this.d.lockout, audit, outbox: this.d.outbox }, { user, meta, details: { method: loginMethod(kind), mfa: spent.method }, at: now, reserved: true });
     const context = claimed.context === null ? null : (JSON.parse(claimed.context) as ChallengeContext);
     if (spent.method !== 'recovery_code') {
       const issued = await issue({ user, kind, method: spent.method });
