@@ -4,21 +4,12 @@
 // commits (SQLite: a second connection writing must never turn a request into a 503).
 import fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeliveryThreadHost } from '../../src/core/events/delivery-thread-host.js';
 import { request } from '../helpers/http.js';
-import { SignedReceiver, type TestApp, addEndpoint, startEventsApp, superuser, waitFor } from './support.js';
+import { PASSWORD, type TestApp, addEndpoint, appWithReceiver, register, waitFor } from './support.js';
 
 const V1 = '/v1/user/';
-const PASSWORD = 'Admin,123';
-let seq = 0;
-
-async function register(app: TestApp): Promise<{ id: string; status: number; email: string }> {
-  const tag = `dt${++seq}${Math.random().toString(36).slice(2, 8)}`;
-  const email = `${tag}@example.com`;
-  const r = await request(app.url, 'POST', V1 + 'register/', { json: { email, username: tag, password: PASSWORD, confirm_password: PASSWORD } });
-  return { id: r.json?.id, status: r.status, email };
-}
 
 function hostOf(t: TestApp): DeliveryThreadHost {
   const host = t.ctx.events.worker;
@@ -27,20 +18,10 @@ function hostOf(t: TestApp): DeliveryThreadHost {
 }
 
 describe('webhook deliveries in a thread of their own', () => {
-  let t: TestApp;
-  let rx: SignedReceiver;
-  let root: string;
-
-  beforeAll(async () => {
-    [t, rx] = await Promise.all([startEventsApp(), new SignedReceiver().start()]);
-    root = await superuser(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await rx?.close();
-  });
+  const fx = appWithReceiver();
 
   it('no thread while nothing is to be delivered; once there is, the deliveries come from it', async () => {
+    const { t, rx, root } = fx;
     const host = hostOf(t);
     for (let i = 0; i < 3; i++) expect((await register(t)).status).toBe(201);
     await new Promise((r) => setTimeout(r, 300));
@@ -57,7 +38,7 @@ describe('webhook deliveries in a thread of their own', () => {
   });
 
   it.runIf(process.platform === 'linux')('the thread runs at a lower CPU priority than the requests (nice +10)', () => {
-    expect(hostOf(t).threadRunning).toBe(true);
+    expect(hostOf(fx.t).threadRunning).toBe(true);
     const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
     const mine = niceOf(fs.readFileSync('/proc/thread-self/stat', 'utf8'));
     const threads = fs.readdirSync('/proc/self/task').map((id) => niceOf(fs.readFileSync(`/proc/self/task/${id}/stat`, 'utf8')));
@@ -65,6 +46,7 @@ describe('webhook deliveries in a thread of their own', () => {
   });
 
   it('a thread that dies is started again, and the events of the meantime are delivered', async () => {
+    const { t, rx, root } = fx;
     const host = hostOf(t);
     const ep = await addEndpoint(t, root, { url: rx.url('/second'), events: ['user.created'] });
     rx.trust('/second', ep.secret);
@@ -80,6 +62,7 @@ describe('webhook deliveries in a thread of their own', () => {
   });
 
   it('requests that write keep answering while the thread works through a backlog', async () => {
+    const { t, rx, root } = fx;
     const paths = ['/b0', '/b1', '/b2', '/b3', '/b4', '/b5'];
     for (const p of paths) rx.trust(p, (await addEndpoint(t, root, { url: rx.url(p), events: ['*'] })).secret);
     // Registrations, logins and new profiles (each a transaction that reads, then writes), in

@@ -6,23 +6,14 @@
 // `gatehouse events replay` for a receiver that lost data.
 import path from 'node:path';
 import { type Kysely, sql } from 'kysely';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/store/schema.js';
 import { startSibling, usingPostgres } from '../helpers/app.js';
 import { cleanEnv, requireBuild, runCli } from '../helpers/cli.js';
 import { request } from '../helpers/http.js';
-import { QUICK_RETRIES, SignedReceiver, type TestApp, addEndpoint, api, startEventsApp, superuser, waitFor } from './support.js';
+import { PASSWORD, QUICK_RETRIES, SignedReceiver, type TestApp, addEndpoint, api, appWithReceiver, register, startEventsApp, superuser, waitFor } from './support.js';
 
 const V1 = '/v1/user/';
-const PASSWORD = 'Admin,123';
-let seq = 0;
-
-async function register(app: TestApp, prefix = 'g'): Promise<{ id: string; email: string; status: number }> {
-  const tag = `${prefix}${++seq}${Math.random().toString(36).slice(2, 8)}`;
-  const email = `${tag}@example.com`;
-  const r = await request(app.url, 'POST', V1 + 'register/', { json: { email, username: tag, password: PASSWORD, confirm_password: PASSWORD } });
-  return { id: r.json?.id, email, status: r.status };
-}
 
 async function knox(app: TestApp, email: string): Promise<string> {
   const r = await request(app.url, 'POST', V1 + 'login-knox/', { json: { email, password: PASSWORD } });
@@ -74,21 +65,14 @@ async function failInserts(db: Kysely<Database>, table: string, when: string): P
 }
 
 describe('a change that rolls back leaves no event', () => {
-  let t: TestApp;
-  let rx: SignedReceiver;
-  let root: string;
+  const fx = appWithReceiver();
   beforeAll(async () => {
-    [t, rx] = await Promise.all([startEventsApp(), new SignedReceiver().start()]);
-    root = await superuser(t);
-    const ep = await addEndpoint(t, root, { url: rx.url('/all'), events: ['*'] });
-    rx.trust('/all', ep.secret);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await rx?.close();
+    const ep = await addEndpoint(fx.t, fx.root, { url: fx.rx.url('/all'), events: ['*'] });
+    fx.rx.trust('/all', ep.secret);
   });
 
   it('registration, update, revoke-all and deletion: the change, its audit entry and its event go together', async () => {
+    const { t, rx, root } = fx;
     const marker = 'rollbackmarker';
     const survivor = await register(t);
     expect(survivor.status).toBe(201);
@@ -128,6 +112,7 @@ describe('a change that rolls back leaves no event', () => {
     expect(rx.of('session.revoked', { userId: survivor.id })).toEqual([]);
   });
   it('a login whose credential cannot be written: no login.success, no session.created, no last_login, the slot given back', async () => {
+    const { t, rx } = fx;
     const who = await register(t);
     expect(who.status).toBe(201);
     const user = (await t.ctx.accounts.byId(who.id))!;
@@ -167,23 +152,14 @@ describe('a change that rolls back leaves no event', () => {
 });
 
 describe('delivery never waits on the request path; each endpoint on its own', () => {
-  let t: TestApp;
-  let rx: SignedReceiver;
-  let root: string;
-  beforeAll(async () => {
-    // The first retry after 2 s, so a test can look at an attempt before the next one.
-    [t, rx] = await Promise.all([startEventsApp({}, { worker: { retryDelaysMs: [2000, ...QUICK_RETRIES.slice(1)] } }), new SignedReceiver().start()]);
-    root = await superuser(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await rx?.close();
-  });
+  // The first retry after 2 s, so a test can look at an attempt before the next one.
+  const fx = appWithReceiver({ worker: { retryDelaysMs: [2000, ...QUICK_RETRIES.slice(1)] } });
   afterEach(() => {
-    rx.answer = () => undefined;
+    fx.rx.answer = () => undefined;
   });
 
   it('a hanging receiver: the answer comes, other endpoints get their events, and the attempt is cut after 10 s', async () => {
+    const { t, rx, root } = fx;
     const slow = await addEndpoint(t, root, { url: rx.url('/hangs'), events: ['user.created'] });
     const quick = await addEndpoint(t, root, { url: rx.url('/quick'), events: ['user.created'] });
     rx.trust('/hangs', slow.secret);
@@ -221,6 +197,7 @@ describe('delivery never waits on the request path; each endpoint on its own', (
   }, 40_000);
 
   it('503s are retried until the receiver takes it; a 410 disables the endpoint; a redirect is a failure, never followed', async () => {
+    const { t, rx, root } = fx;
     const flaky = await addEndpoint(t, root, { url: rx.url('/flaky'), events: ['user.created'] });
     const gone = await addEndpoint(t, root, { url: rx.url('/gone'), events: ['user.created'] });
     const moved = await addEndpoint(t, root, { url: rx.url('/moved'), events: ['user.created'] });
@@ -321,21 +298,12 @@ describe.skipIf(!usingPostgres)('two instances on PostgreSQL', () => {
 });
 
 describe('operations', () => {
-  let t: TestApp;
-  let rx: SignedReceiver;
-  let root: string;
-  beforeAll(async () => {
-    [t, rx] = await Promise.all([startEventsApp(), new SignedReceiver().start()]);
-    root = await superuser(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await rx?.close();
-  });
+  const fx = appWithReceiver();
 
-  const metric = async (line: RegExp) => Number(line.exec((await request(t.url, 'GET', '/metrics')).text)?.[1] ?? NaN);
+  const metric = async (line: RegExp) => Number(line.exec((await request(fx.t.url, 'GET', '/metrics')).text)?.[1] ?? NaN);
 
   it('metrics: events by type, deliveries by result, the outbox backlog', async () => {
+    const { t, rx, root } = fx;
     const ep = await addEndpoint(t, root, { url: rx.url('/metrics'), events: ['user.created'] });
     rx.trust('/metrics', ep.secret);
     const text = (await request(t.url, 'GET', '/metrics')).text;
@@ -358,6 +326,7 @@ describe('operations', () => {
   });
 
   it('`gatehouse events replay` sends the kept events again, to all or to one endpoint', async () => {
+    const { t, rx, root } = fx;
     requireBuild();
     const ep = await addEndpoint(t, root, { url: rx.url('/replay'), events: ['user.created', 'session.created'] });
     const other = await addEndpoint(t, root, { url: rx.url('/replay-other'), events: ['user.created'] });

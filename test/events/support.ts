@@ -2,7 +2,7 @@
 // own receiver on 127.0.0.1 (and a quicker retry schedule where a test waits for retries), a
 // superuser's credential for the admin API, endpoints made through that API, and a receiver that
 // checks every delivery with the Standard Webhooks reference library.
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { type TestApp, type TestSeams, startApp } from '../helpers/app.js';
 import { type HttpResponse, request } from '../helpers/http.js';
@@ -20,6 +20,36 @@ export const QUICK_RETRIES = [300, 600, 1200, 2400, 4800, 9600, 19200];
 
 export function startEventsApp(env: Record<string, string> = {}, seams: NonNullable<TestSeams['events']> = {}): Promise<TestApp> {
   return startApp({ ...OPEN_WEBHOOKS, ...env }, {}, { events: { ...seams, worker: { pollMs: 100, ...(seams.worker ?? {}) } } });
+}
+
+/** The password of every user the events tests register. */
+export const PASSWORD = 'Admin,123';
+
+let registered = 0;
+
+/** A v1 registration with a fresh email and username, both starting with `prefix`. */
+export async function register(app: TestApp, prefix = 'g'): Promise<{ id: string; email: string; status: number }> {
+  const tag = `${prefix}${++registered}${Math.random().toString(36).slice(2, 8)}`;
+  const email = `${tag}@example.com`;
+  const r = await request(app.url, 'POST', '/v1/user/register/', { json: { email, username: tag, password: PASSWORD, confirm_password: PASSWORD } });
+  return { id: r.json?.id, email, status: r.status };
+}
+
+/**
+ * For one describe block: an events app, a receiver that checks signatures and the superuser's
+ * credential, started before its tests and closed after them. Read the fields inside the tests.
+ */
+export function appWithReceiver(seams: NonNullable<TestSeams['events']> = {}): { t: TestApp; rx: SignedReceiver; root: string } {
+  const fx = {} as { t: TestApp; rx: SignedReceiver; root: string };
+  beforeAll(async () => {
+    [fx.t, fx.rx] = await Promise.all([startEventsApp({}, seams), new SignedReceiver().start()]);
+    fx.root = await superuser(fx.t);
+  });
+  afterAll(async () => {
+    await fx.t?.close();
+    await fx.rx?.close();
+  });
+  return fx;
 }
 
 /** A superuser (a fixture row) and a knox `Authorization` value for the admin API. */
