@@ -1,7 +1,8 @@
 // Which addresses a webhook may reach (events.md §2): never loopback, private, link-local,
 // multicast or unspecified ones, unless WEBHOOK_ALLOW_PRIVATE. The check runs when an endpoint
-// is saved and again on the address each delivery actually connects to, through a DNS lookup
-// of our own, so a name that resolves elsewhere later (DNS rebinding) is still refused. IPv6
+// is saved and again at each delivery, through a DNS lookup of our own whose answers are the
+// only addresses a new connection may go to (http-post.ts), so a name that resolves elsewhere
+// later (DNS rebinding) is still refused. IPv6
 // forms that carry an IPv4 address (mapped, NAT64, 6to4) are judged by that address.
 import { BlockList, isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
@@ -117,27 +118,14 @@ export class AddressGuard {
   }
 
   /**
-   * A `lookup` for node:http that answers only with allowed addresses, so the socket can only
-   * connect where the guard agreed (the request never does a second, unchecked resolution).
+   * The addresses a delivery may connect to: those of `host` when every one is allowed; an
+   * `AddressNotAllowedError` when one is forbidden, the resolver's error when it has none.
    */
-  lookup() {
-    return (hostname: string, options: { all?: boolean; family?: number | string }, callback: (...args: any[]) => void): void => {
-      this.resolve(hostname).then((r) => {
-        if (!r.ok) {
-          const err = r.reason === 'forbidden' ? new AddressNotAllowedError() : (r.error ?? Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
-          callback(err);
-          return;
-        }
-        const want = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
-        const list = want ? r.addresses.filter((a) => a.family === want) : r.addresses;
-        if (list.length === 0) {
-          callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
-          return;
-        }
-        if (options.all) callback(null, list);
-        else callback(null, list[0].address, list[0].family);
-      }, (err) => callback(err));
-    };
+  async check(host: string): Promise<LookupAddress[] | Error> {
+    const r = await this.resolve(host);
+    if (r.ok) return r.addresses;
+    if (r.reason === 'forbidden') return new AddressNotAllowedError();
+    return r.error ?? Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
   }
 }
 

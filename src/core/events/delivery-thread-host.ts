@@ -1,5 +1,5 @@
 // Webhook deliveries in a thread of their own (events.md §3). In the service's process every
-// delivery costs its event loop the claim, a fresh connection to the receiver, the signing, the
+// delivery costs its event loop the claim, the connection to the receiver, the signing, the
 // answer's parsing and the settle's commit; at a thousand deliveries a second that is most of
 // the loop, and requests wait behind it. The thread (delivery-thread.ts) runs the same worker
 // on a database connection of its own; the request loop keeps only this host.

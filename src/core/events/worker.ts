@@ -11,7 +11,7 @@ import type { Audit } from '../audit.js';
 import type { SecretKeys } from '../secrets.js';
 import type { AddressGuard } from './address-guard.js';
 import { anyDue, claimDeliveries } from './claims.js';
-import { type PostResult, postWebhook } from './http-post.js';
+import { IDLE_MS, type PostResult, ReceiverConnections, postWebhook } from './http-post.js';
 import type { DeliveryResult } from './metrics.js';
 import { type Clock, type EventLog, silentLog, systemClock } from './model.js';
 import { dueIfSendable } from './rows.js';
@@ -81,6 +81,8 @@ export class DeliveryWorker extends BackgroundLoop implements DeliveryRunner {
   private readonly log: EventLog;
   private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
   private readonly health: EndpointHealth;
+  /** Kept-alive connections to the receivers, closed when the worker stops. */
+  private readonly connections: ReceiverConnections;
 
   constructor(private readonly d: WorkerDeps, options: WorkerOptions = {}) {
     super();
@@ -98,6 +100,7 @@ export class DeliveryWorker extends BackgroundLoop implements DeliveryRunner {
     this.clock = d.clock ?? systemClock;
     this.log = d.log ?? silentLog;
     this.health = new EndpointHealth(d.db, d.audit, this.log);
+    this.connections = new ReceiverConnections(IDLE_MS, this.o.maxInFlight);
   }
 
   /**
@@ -115,6 +118,7 @@ export class DeliveryWorker extends BackgroundLoop implements DeliveryRunner {
       for (const p of this.inFlight.values()) p.abort.abort();
       await Promise.all([...this.inFlight.values()].map((p) => p.done));
     }
+    this.connections.close();
   }
 
   /** Deliveries being attempted by this process right now. */
@@ -202,6 +206,7 @@ export class DeliveryWorker extends BackgroundLoop implements DeliveryRunner {
           },
         },
         this.d.guard,
+        this.connections,
       );
     }
     if (result.kind === 'aborted') {

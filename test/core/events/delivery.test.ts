@@ -327,6 +327,15 @@ describe('answers that are not a plain success', () => {
     expect(finished).toBe(false);
   });
 
+  it('keeps the connection to a receiver between deliveries', async () => {
+    const rx = await receiver();
+    const { events } = started();
+    await endpoint(events, rx.url());
+    for (let i = 0; i < 5; i++) await events.outbox.record(s.db, { type: 'user.updated', user: someUser(), changed: ['full_name'] });
+    await waitFor(() => rx.requests.length >= 5, 10_000, 'all deliveries');
+    expect(rx.connections).toBe(1);
+  });
+
   it('delivers in order per endpoint', async () => {
     const rx = await receiver();
     const { events } = started();

@@ -185,8 +185,11 @@ export class Receiver {
     });
   });
   readonly hanging: http.ServerResponse[] = [];
+  /** TCP connections accepted so far. */
+  connections = 0;
 
   async start(): Promise<this> {
+    this.server.on('connection', () => (this.connections += 1));
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return this;
   }
