@@ -81,6 +81,9 @@ export class DeliveryWorker extends BackgroundLoop implements DeliveryRunner {
   private readonly log: EventLog;
   private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
   private readonly health: EndpointHealth;
+  /** Outcomes waiting for the next settle transaction, and whether one is under way. */
+  private readonly settling: Array<{ job: Job; outcome: Outcome; at: number; done: (settled: boolean) => void; fail: (err: unknown) => void }> = [];
+  private flushing = false;
   /** Kept-alive connections to the receivers, closed when the worker stops. */
   private readonly connections: ReceiverConnections;
 
@@ -249,45 +252,90 @@ export class DeliveryWorker extends BackgroundLoop implements DeliveryRunner {
     return { status: 'pending', next: at + delay * 1000, code, error, response, gone: false };
   }
 
+  /**
+   * Records an attempt's outcome. The outcomes that arrive while the previous ones are being
+   * committed (or in the same event-loop turn) commit together in one transaction: a commit is
+   * the largest part of a delivery's database work, and one per delivery capped the rate.
+   */
   private async settle(job: Job, r: Exclude<PostResult, { kind: 'aborted' }>): Promise<void> {
     const at = this.clock.now();
     const o = this.outcome(job, r, at);
-    // The attempt's outcome and the endpoint's health commit together: a disabled endpoint is
-    // never seen without its audit entry, nor a failed attempt without its effect on the streak.
-    const settled = await this.d.db.transaction().execute(async (trx) => {
-      // PostgreSQL: the endpoint's row, shared, first. An admin disabling the endpoint meanwhile
-      // (its UPDATE, then the parking of its waiting deliveries) either commits before this, and
-      // the retry below is parked, or waits until this committed, and parks the retry itself.
-      // SQLite runs one writer at a time.
-      if (this.d.dialect === 'postgres') await trx.selectFrom('webhook_endpoints').select('id').where('id', '=', job.endpoint_id).forShare().execute();
-      const updated = await trx
-        .updateTable('webhook_deliveries')
-        .set({
-          status: o.status,
-          attempts: job.attempts + 1,
-          // An endpoint disabled meanwhile (by the admin) gets its retry parked, not scheduled.
-          next_attempt_at: o.next === null ? null : dueIfSendable(o.next),
-          last_status_code: o.code,
-          last_error: o.error,
-          last_response: o.response,
-          lease_owner: null,
-          lease_until: null,
-          updated: at,
-        })
-        .where('id', '=', job.id)
-        .where('lease_owner', '=', this.owner)
-        .returning('id')
-        .executeTakeFirst();
-      // Lost the claim (it ran out and another worker has it) or the endpoint is gone: that
-      // worker's outcome is the one that counts.
-      if (!updated) return false;
-      if (o.status === 'succeeded') await this.health.succeeded(job.endpoint_id, trx);
-      else await this.health.failed(job.endpoint_id, at, o.gone, trx);
-      return true;
+    const settled = await new Promise<boolean>((done, fail) => {
+      this.settling.push({ job, outcome: o, at, done, fail });
+      this.flushSoon();
     });
     if (!settled) return;
     const result: DeliveryResult = o.status === 'succeeded' ? 'succeeded' : o.status === 'pending' ? 'retry' : 'failed';
     this.d.onResult?.(result);
+  }
+
+  private flushSoon(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => void this.flushSettles());
+  }
+
+  private async flushSettles(): Promise<void> {
+    while (this.settling.length) {
+      // In endpoint order, so two workers' batches lock endpoint rows in the same order.
+      const batch = this.settling.splice(0).sort((a, b) => (a.job.endpoint_id < b.job.endpoint_id ? -1 : a.job.endpoint_id > b.job.endpoint_id ? 1 : 0));
+      try {
+        const settled = await this.d.db.transaction().execute(async (trx) => {
+          const out: boolean[] = [];
+          for (const s of batch) out.push(await this.settleIn(trx, s.job, s.outcome, s.at));
+          return out;
+        });
+        batch.forEach((s, i) => s.done(settled[i]));
+      } catch (err) {
+        if (batch.length === 1) {
+          batch[0].fail(err);
+          continue;
+        }
+        // One outcome that cannot be written must not hold back the others: each on its own.
+        for (const s of batch) {
+          try {
+            s.done(await this.d.db.transaction().execute((trx) => this.settleIn(trx, s.job, s.outcome, s.at)));
+          } catch (e) {
+            s.fail(e);
+          }
+        }
+      }
+    }
+    this.flushing = false;
+  }
+
+  /** One outcome inside `trx`; false when the claim was lost (that worker's outcome counts). */
+  private async settleIn(trx: Kysely<Database>, job: Job, o: Outcome, at: number): Promise<boolean> {
+    // The attempt's outcome and the endpoint's health commit together: a disabled endpoint is
+    // never seen without its audit entry, nor a failed attempt without its effect on the streak.
+    // PostgreSQL: the endpoint's row, shared, first. An admin disabling the endpoint meanwhile
+    // (its UPDATE, then the parking of its waiting deliveries) either commits before this, and
+    // the retry below is parked, or waits until this committed, and parks the retry itself.
+    // SQLite runs one writer at a time.
+    if (this.d.dialect === 'postgres') await trx.selectFrom('webhook_endpoints').select('id').where('id', '=', job.endpoint_id).forShare().execute();
+    const updated = await trx
+      .updateTable('webhook_deliveries')
+      .set({
+        status: o.status,
+        attempts: job.attempts + 1,
+        // An endpoint disabled meanwhile (by the admin) gets its retry parked, not scheduled.
+        next_attempt_at: o.next === null ? null : dueIfSendable(o.next),
+        last_status_code: o.code,
+        last_error: o.error,
+        last_response: o.response,
+        lease_owner: null,
+        lease_until: null,
+        updated: at,
+      })
+      .where('id', '=', job.id)
+      .where('lease_owner', '=', this.owner)
+      .returning('id')
+      .executeTakeFirst();
+    // Lost the claim (it ran out and another worker has it) or the endpoint is gone.
+    if (!updated) return false;
+    if (o.status === 'succeeded') await this.health.succeeded(job.endpoint_id, trx);
+    else await this.health.failed(job.endpoint_id, at, o.gone, trx);
+    return true;
   }
 
   private async release(id: string): Promise<void> {

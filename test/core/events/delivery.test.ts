@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { BY, OffsetClock, Receiver, cleanupAfterEach, freshStore, makeEvents, someUser, waitFor, type TestStore } from './support.js';
@@ -359,6 +360,41 @@ describe('answers that are not a plain success', () => {
     expect(JSON.parse(a.requests[0].body)).toMatchObject({ type: 'webhook.test', data: {} });
     await waitFor(async () => (await delivery(t.eventId, epA.id)).status === 'succeeded', 5000, 'its outcome');
     expect(b.requests).toEqual([]);
+  });
+});
+
+describe('recording outcomes', () => {
+  /** Makes recording an outcome (an UPDATE of `status`) of `endpointId`'s deliveries fail. */
+  async function failOutcomesOf(endpointId: string): Promise<() => Promise<void>> {
+    if (s.dialect === 'postgres') {
+      await sql.raw(`create function gh_fail_outcome() returns trigger language plpgsql as $$ begin raise exception 'forced failure of the outcome'; end $$`).execute(s.db);
+      await sql.raw(`create trigger gh_fail_outcome before update of status on webhook_deliveries for each row when (new.endpoint_id = '${endpointId}') execute function gh_fail_outcome()`).execute(s.db);
+      return async () => {
+        await sql`drop trigger gh_fail_outcome on webhook_deliveries`.execute(s.db);
+        await sql`drop function gh_fail_outcome()`.execute(s.db);
+      };
+    }
+    await sql.raw(`create trigger gh_fail_outcome before update of status on webhook_deliveries when new.endpoint_id = '${endpointId}' begin select raise(abort, 'forced failure of the outcome'); end`).execute(s.db);
+    return async () => {
+      await sql`drop trigger gh_fail_outcome`.execute(s.db);
+    };
+  }
+
+  it('outcomes that arrive together are recorded together, and one that cannot be written does not hold back the others', async () => {
+    const rx = await receiver();
+    rx.reply = () => 'hang';
+    const { events } = started();
+    const bad = await endpoint(events, rx.url('/bad'));
+    const good = await Promise.all([1, 2, 3].map((i) => endpoint(events, rx.url(`/good${i}`))));
+    cleanups.push(await failOutcomesOf(bad.id));
+    const e = await events.outbox.record(s.db, { type: 'user.deleted', user: someUser() });
+    await waitFor(() => rx.hanging.length === 4, 5000, 'the four requests');
+    // The four answers leave at once, so their outcomes reach the worker together.
+    for (const res of rx.hanging.splice(0)) res.writeHead(204).end();
+    for (const ep of good) await waitFor(async () => (await delivery(e.id, ep.id)).status === 'succeeded', 5000, 'the good outcomes');
+    // The one that could not be written keeps its claim until the lease runs out; nothing was recorded.
+    expect(await delivery(e.id, bad.id)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect((await delivery(e.id, bad.id)).lease_owner).not.toBeNull();
   });
 });
 
