@@ -73,7 +73,10 @@ function describe(err: unknown, timeoutMs: number): { error: string; forbidden: 
   return { error: text.slice(0, 500), forbidden: false };
 }
 
-/** Errors of a kept connection the receiver had already closed: the request never reached it. */
+/**
+ * Errors of a kept connection the receiver closed as it was reused (before any answer): sent
+ * again once, on a new connection (a receiver dedupes by `webhook-id` in any case).
+ */
 const STALE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 type Attempt = PostResult | { kind: 'stale' };
