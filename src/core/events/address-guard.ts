@@ -2,8 +2,8 @@
 // multicast or unspecified ones, unless WEBHOOK_ALLOW_PRIVATE. The check runs when an endpoint
 // is saved and again at each delivery, through a DNS lookup of our own whose answers are the
 // only addresses a new connection may go to (http-post.ts), so a name that resolves elsewhere
-// later (DNS rebinding) is still refused. IPv6
-// forms that carry an IPv4 address (mapped, NAT64, 6to4) are judged by that address.
+// later (DNS rebinding) is still refused. IPv6 forms that carry an IPv4 address (mapped,
+// NAT64, 6to4) are judged by that address.
 import { BlockList, isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
@@ -125,8 +125,13 @@ export class AddressGuard {
     const r = await this.resolve(host);
     if (r.ok) return r.addresses;
     if (r.reason === 'forbidden') return new AddressNotAllowedError();
-    return r.error ?? Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    return r.error ?? notFound(host);
   }
+}
+
+/** The error of a name with no (usable) address, as the system resolver words it. */
+export function notFound(host: string): Error {
+  return Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
 }
 
 export class AddressNotAllowedError extends Error {

@@ -64,6 +64,15 @@ interface Job {
 
 type Outcome = { status: 'succeeded' | 'pending' | 'failed'; next: number | null; code: number | null; error: string | null; response: string | null; gone: boolean };
 
+/** An outcome waiting for its settle transaction, and its caller's promise. */
+interface Settling {
+  job: Job;
+  outcome: Outcome;
+  at: number;
+  done: (settled: boolean) => void;
+  fail: (err: unknown) => void;
+}
+
 /** What runs the deliveries: this worker in the process, or one in a thread of its own (delivery-thread-host.ts). */
 export interface DeliveryRunner {
   start(): void;
@@ -82,7 +91,7 @@ export class DeliveryWorker extends BackgroundLoop implements DeliveryRunner {
   private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
   private readonly health: EndpointHealth;
   /** Outcomes waiting for the next settle transaction, and whether one is under way. */
-  private readonly settling: Array<{ job: Job; outcome: Outcome; at: number; done: (settled: boolean) => void; fail: (err: unknown) => void }> = [];
+  private readonly settling: Settling[] = [];
   private flushing = false;
   /** Kept-alive connections to the receivers, closed when the worker stops. */
   private readonly connections: ReceiverConnections;
@@ -276,32 +285,36 @@ export class DeliveryWorker extends BackgroundLoop implements DeliveryRunner {
   }
 
   private async flushSettles(): Promise<void> {
-    while (this.settling.length) {
-      // In endpoint order, so two workers' batches lock endpoint rows in the same order.
-      const batch = this.settling.splice(0).sort((a, b) => (a.job.endpoint_id < b.job.endpoint_id ? -1 : a.job.endpoint_id > b.job.endpoint_id ? 1 : 0));
-      try {
-        const settled = await this.d.db.transaction().execute(async (trx) => {
-          const out: boolean[] = [];
-          for (const s of batch) out.push(await this.settleIn(trx, s.job, s.outcome, s.at));
-          return out;
-        });
-        batch.forEach((s, i) => s.done(settled[i]));
-      } catch (err) {
-        if (batch.length === 1) {
-          batch[0].fail(err);
-          continue;
-        }
-        // One outcome that cannot be written must not hold back the others: each on its own.
-        for (const s of batch) {
-          try {
-            s.done(await this.d.db.transaction().execute((trx) => this.settleIn(trx, s.job, s.outcome, s.at)));
-          } catch (e) {
-            s.fail(e);
-          }
+    try {
+      while (this.settling.length) {
+        // In endpoint order, so two workers' batches lock endpoint rows in the same order.
+        const batch = this.settling.splice(0).sort((a, b) => (a.job.endpoint_id < b.job.endpoint_id ? -1 : a.job.endpoint_id > b.job.endpoint_id ? 1 : 0));
+        await this.settleBatch(batch);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async settleBatch(batch: Settling[]): Promise<void> {
+    try {
+      const settled = await this.d.db.transaction().execute(async (trx) => {
+        const out: boolean[] = [];
+        for (const s of batch) out.push(await this.settleIn(trx, s.job, s.outcome, s.at));
+        return out;
+      });
+      batch.forEach((s, i) => s.done(settled[i]));
+    } catch (err) {
+      if (batch.length === 1) return batch[0].fail(err);
+      // One outcome that cannot be written must not hold back the others: each on its own.
+      for (const s of batch) {
+        try {
+          s.done(await this.d.db.transaction().execute((trx) => this.settleIn(trx, s.job, s.outcome, s.at)));
+        } catch (e) {
+          s.fail(e);
         }
       }
     }
-    this.flushing = false;
   }
 
   /** One outcome inside `trx`; false when the claim was lost (that worker's outcome counts). */
