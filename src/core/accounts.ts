@@ -77,7 +77,8 @@ export class Accounts {
 
   async byId(id: string, db: Db = this.db): Promise<User | undefined> {
     if (db === this.db) {
-      const cached = await this.cache.get(id, async () => (await this.userById(this.db, [id]))[0]);
+      const hit = this.cache.get(id, async () => (await this.userById(this.db, [id]))[0]);
+      const cached = hit instanceof Promise ? await hit : hit;
       return cached && { ...cached }; // callers may change their copy, never the cached row
     }
     return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();

@@ -55,13 +55,18 @@ export class JwtCodec {
     return new SignJWT(claims as JWTPayload).setProtectedHeader(header).sign(this.current.privateKey);
   }
 
-  async verify(token: string, nowSec = Math.floor(Date.now() / 1000)): Promise<VerifyResult> {
+  /** A token verified before answers at once, not through a promise (every Bearer request asks). */
+  verify(token: string, nowSec = Math.floor(Date.now() / 1000)): VerifyResult | Promise<VerifyResult> {
     const cached = this.cache.get(token);
     if (cached) {
       if (typeof cached.payload.exp === 'number' && cached.payload.exp <= nowSec) return { ok: false, error: 'expired' };
       if (cached.keyUntil !== undefined && cached.keyUntil <= nowSec) return { ok: false, error: 'signature' };
       return { ok: true, payload: cached.payload };
     }
+    return this.verifySignature(token, nowSec);
+  }
+
+  private async verifySignature(token: string, nowSec: number): Promise<VerifyResult> {
     const key = this.keyFor(token);
     if (!key) return { ok: false, error: 'malformed' };
     // A retired key past its window is no longer trusted, whatever the token's exp says.

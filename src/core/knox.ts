@@ -130,7 +130,8 @@ export class KnoxTokens {
   async check(presented: string): Promise<KnoxCheck> {
     if (!TOKEN_FORMAT.test(presented)) return { ok: false, reason: 'invalid' };
     // Keyed by the token as presented, so a cache hit costs no hashing.
-    const found = await this.cache.get(presented, () => this.lookUp(presented));
+    const hit = this.cache.get(presented, () => this.lookUp(presented));
+    const found = hit instanceof Promise ? await hit : hit;
     if (!found) return { ok: false, reason: 'invalid' };
     const now = nowMicros();
     if (found.token.expires <= now) {
@@ -139,7 +140,7 @@ export class KnoxTokens {
     }
     if (found.user.is_active !== 1) return { ok: false, reason: 'inactive' };
     const token = { ...found.token };
-    await this.slide(token, now);
+    if (now + KNOX_TTL_MICROS - token.expires > WRITE_SLACK_MICROS) await this.slide(token, now);
     return { ok: true, user: { ...found.user }, token };
   }
 
@@ -151,10 +152,9 @@ export class KnoxTokens {
     return { user: user as User, token: { id: t_id, digest, user_number: user.number, created: t_created, expires: t_expires, last_used: t_last_used, ip: t_ip, user_agent: t_user_agent } };
   }
 
-  /** Moves the expiry to now + 10 h (and last_used), writing only when it moved by over 60 s. */
+  /** Moves the expiry to now + 10 h (and last_used); `check` calls it when that moves it by over 60 s. */
   private async slide(token: KnoxToken, now: number): Promise<void> {
     const expires = now + KNOX_TTL_MICROS;
-    if (expires - token.expires <= WRITE_SLACK_MICROS) return;
     await this.db.updateTable('knox_tokens').set({ expires, last_used: now }).where('id', '=', token.id).execute();
     token.expires = expires;
     token.last_used = now;

@@ -43,6 +43,12 @@ export const V1_ERRORS = {
 export interface SchemesAllowed { knox: boolean; bearer: boolean }
 
 const NONE: V1AuthResult = { ok: true, auth: { kind: 'none' } };
+const NOT_LISTED: { denylisted: boolean; verified?: VerifyResult } = { denylisted: false };
+
+/** Whether the second word may be a JWT (three dot-separated parts): only those can be denylisted. */
+function mayBeJwt(words: string[]): boolean {
+  return words.length >= 2 && words[1].includes('.');
+}
 const DENYLISTED: V1AuthResult = { ok: false, error: 'Invalid token.', denylisted: true };
 
 const LAST_USED_EVERY_MICROS = 60 * MICROS_PER_SECOND;
@@ -81,20 +87,23 @@ export class V1Credentials {
   async authenticate(header: string | undefined, allowed: SchemesAllowed): Promise<V1AuthResult> {
     const words = authWords(header);
     if (words.length === 0) return NONE;
-    const listed = await this.denylistCheck(words);
+    // Only a JWT can be denylisted; a knox token (64 hex) is not even looked at by the check.
+    const listed = mayBeJwt(words) ? await this.denylistCheck(words) : NOT_LISTED;
     if (listed.denylisted) return DENYLISTED;
     const scheme = words[0];
-    if (scheme.toLowerCase() === 'token' && allowed.knox) return this.knoxAuth(words);
-    if (scheme === 'Bearer' && allowed.bearer) return this.bearerAuth(words, listed.verified);
+    if (scheme.toLowerCase() === 'token' && allowed.knox) return await this.knoxAuth(words);
+    if (scheme === 'Bearer' && allowed.bearer) return await this.bearerAuth(words, listed.verified);
     return NONE;
   }
 
   /** The denylist verdict, and the signature check it needed (reused by the Bearer check). */
   private async denylistCheck(words: string[]): Promise<{ denylisted: boolean; verified?: VerifyResult }> {
-    if (words.length < 2 || !words[1].includes('.')) return { denylisted: false };
-    const verified = await this.keys.codec.verify(words[1]);
+    if (!mayBeJwt(words)) return NOT_LISTED;
+    const pending = this.keys.codec.verify(words[1]);
+    const verified = pending instanceof Promise ? await pending : pending;
     if (!verified.ok || verified.payload.token_type !== 'access' || typeof verified.payload.jti !== 'string') return { denylisted: false, verified };
-    return { denylisted: await this.kv.isDenied(verified.payload.jti), verified };
+    const denied = this.kv.isDenied(verified.payload.jti);
+    return { denylisted: denied instanceof Promise ? await denied : denied, verified };
   }
 
   private async knoxAuth(words: string[]): Promise<V1AuthResult> {
@@ -118,15 +127,22 @@ export class V1Credentials {
     if (!user) return { ok: false, error: V1_ERRORS.userNotFound };
     if (user.is_active !== 1) return { ok: false, error: V1_ERRORS.userInactive };
     const jti = typeof claims.jti === 'string' ? claims.jti : '';
-    const loginId = await this.loginIdOf(jti);
-    if (loginId) await this.touchLogin(loginId);
+    const known = this.loginIdOf(jti);
+    const loginId = known instanceof Promise ? await known : known;
+    const touching = loginId ? this.touchLogin(loginId) : undefined;
+    if (touching) await touching;
     return { ok: true, auth: { kind: 'jwt', user, token, jti, exp: numberClaim(claims, 'exp'), iat: numberClaim(claims, 'iat'), loginId } };
   }
 
-  private async loginIdOf(jti: string): Promise<string | null> {
+  /** The login a token belongs to; known ones at once (every Bearer request asks). */
+  private loginIdOf(jti: string): string | null | Promise<string | null> {
     if (!jti) return null;
     const cached = this.loginOfJti.get(jti);
     if (cached !== undefined) return cached;
+    return this.loadLoginId(jti);
+  }
+
+  private async loadLoginId(jti: string): Promise<string | null> {
     const row = await this.db.selectFrom('jwt_tokens').select('login_id').where('jti', '=', jti).executeTakeFirst();
     const loginId = row?.login_id ?? null;
     if (this.loginOfJti.size >= 50_000) this.loginOfJti.delete(this.loginOfJti.keys().next().value!);
@@ -134,14 +150,14 @@ export class V1Credentials {
     return loginId;
   }
 
-  /** v1.md §2.2: a login's last_used moves with each request, written at most once a minute. */
-  private async touchLogin(loginId: string): Promise<void> {
+  /** v1.md §2.2: a login's last_used moves with each request, written at most once a minute (the write's promise then). */
+  private touchLogin(loginId: string): Promise<unknown> | undefined {
     const now = nowMicros();
     const last = this.lastUsedWritten.get(loginId);
-    if (last !== undefined && now - last < LAST_USED_EVERY_MICROS) return;
+    if (last !== undefined && now - last < LAST_USED_EVERY_MICROS) return undefined;
     if (this.lastUsedWritten.size >= 50_000) this.lastUsedWritten.delete(this.lastUsedWritten.keys().next().value!);
     this.lastUsedWritten.set(loginId, now);
-    await this.db.updateTable('jwt_logins').set({ last_used: now }).where('id', '=', loginId).execute();
+    return this.db.updateTable('jwt_logins').set({ last_used: now }).where('id', '=', loginId).execute();
   }
 }
 

@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { randomAlnum, safeEqual } from '../core/secrets.js';
 import { mediaType, parseForm, parseMultipart, rawBody } from './body.js';
 import { isPlainObject } from './fields.js';
-import { requestOrigin, setCookie } from './request.js';
+import { cookiesOf, requestOrigin, setCookie } from './request.js';
 import { DEFER, type Stage, type StageCall } from './route.js';
 import type { GenericReply } from './surface.js';
 
@@ -30,7 +30,7 @@ export function newCsrfToken(): string {
 
 /** The cookie value if it looks like ours (32 letters/digits), else undefined. */
 export function csrfCookie(request: FastifyRequest): string | undefined {
-  const v = request.cookies?.[CSRF_COOKIE];
+  const v = cookiesOf(request)[CSRF_COOKIE];
   return v && /^[A-Za-z0-9]{32}$/.test(v) ? v : undefined;
 }
 
@@ -48,7 +48,7 @@ function csrfFailure(request: FastifyRequest, config: Pick<Config, 'trustedOrigi
   if (origin !== undefined && origin !== requestOrigin(request) && !config.trustedOrigins.includes(origin)) {
     return `Origin checking failed - ${origin} does not match any trusted origins.`;
   }
-  const cookie = request.cookies?.[CSRF_COOKIE];
+  const cookie = cookiesOf(request)[CSRF_COOKIE];
   if (!cookie) return 'CSRF cookie not set.';
   const header = request.headers[CSRF_HEADER];
   const given = typeof header === 'string' ? header : formToken;

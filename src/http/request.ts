@@ -10,6 +10,18 @@ export function requestMeta(request: FastifyRequest, surface: AuditSurface): Req
   return { surface, ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 256) : null };
 }
 
+/**
+ * The request's cookies, parsed when first asked for: @fastify/cookie is registered without its
+ * per-request hook (app.ts), since most requests (a Bearer or knox call) read no cookie at all.
+ * Setting a cookie parses them the same way (the plugin's own setCookie).
+ */
+export function cookiesOf(request: FastifyRequest): Readonly<Record<string, string | undefined>> {
+  const parsed = request.cookies as FastifyRequest['cookies'] | null;
+  if (parsed) return parsed;
+  const header = request.headers.cookie;
+  return (request.cookies = header ? request.server.parseCookie(header) : {});
+}
+
 /** v1.md §0.3: Secure on every cookie when PUBLIC_URL is https or the request came over HTTPS. */
 export function cookieSecure(request: FastifyRequest, config: Pick<Config, 'publicUrl'>): boolean {
   if (config.publicUrl?.startsWith('https://')) return true;

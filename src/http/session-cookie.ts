@@ -4,12 +4,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { type Session, type SessionSlots, hasSlots, remainingSeconds } from '../core/browser-sessions.js';
-import { clearCookie, setCookie } from './request.js';
+import { clearCookie, cookiesOf, setCookie } from './request.js';
 
 const SESSION_COOKIE = 'sessionid';
 
 export function sessionCookieValue(request: FastifyRequest): string | undefined {
-  return request.cookies?.[SESSION_COOKIE];
+  return cookiesOf(request)[SESSION_COOKIE];
 }
 
 export async function loadSession(ctx: AppContext, request: FastifyRequest): Promise<Session | null> {

@@ -21,7 +21,8 @@ export interface Kv {
   claim(key: string, ttlMs: number): Promise<number>;
   /** Denylists a JWT id until `expSec` (its `exp`, seconds since the epoch). */
   deny(jti: string, expSec: number): Promise<void>;
-  isDenied(jti: string): Promise<boolean>;
+  /** In-process stores answer at once (every Bearer request asks). */
+  isDenied(jti: string): boolean | Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

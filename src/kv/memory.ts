@@ -46,7 +46,7 @@ export class MemoryKv implements Kv {
     if (expSec * 1000 > this.now()) this.denied.set(jti, expSec);
   }
 
-  async isDenied(jti: string): Promise<boolean> {
+  isDenied(jti: string): boolean {
     const exp = this.denied.get(jti);
     return exp !== undefined && exp * 1000 > this.now();
   }

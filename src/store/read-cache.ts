@@ -21,9 +21,11 @@ export class EpochCache<V> {
 
   constructor(private readonly changeEpoch: ChangeEpoch | null, private readonly maxEntries = 10_000) {}
 
-  async get(key: string, load: () => Promise<V>): Promise<V> {
-    if (!this.changeEpoch) return load();
-    const now = this.changeEpoch();
+  /** A hit answers at once, not through a promise (every authenticated request asks). */
+  get(key: string, load: () => Promise<V>): V | Promise<V> {
+    const changeEpoch = this.changeEpoch;
+    if (!changeEpoch) return load();
+    const now = changeEpoch();
     if (now === null) {
       this.entries.clear();
       this.epoch = '';
@@ -35,9 +37,13 @@ export class EpochCache<V> {
     } else if (this.entries.has(key)) {
       return this.entries.get(key) as V;
     }
+    return this.fill(key, load, changeEpoch, now);
+  }
+
+  private async fill(key: string, load: () => Promise<V>, changeEpoch: ChangeEpoch, now: string): Promise<V> {
     const value = await load();
     // A write during the load would make this value older than the epoch it is filed under.
-    if (this.changeEpoch() === now) {
+    if (changeEpoch() === now) {
       if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
       this.entries.set(key, value);
     }

@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { MFA_METHODS } from '../../core/mfa/index.js';
 import { OAUTH_COOKIE } from '../../core/oidc/index.js';
-import { clearCookie, requestMeta, setCookie } from '../../http/request.js';
+import { clearCookie, cookiesOf, requestMeta, setCookie } from '../../http/request.js';
 import { Nullable, Timestamp, Type, Uuid } from '../../http/schemas.js';
 import type { GenericReply } from '../../http/surface.js';
 import { answerV1Login, v1Issuer } from './issue-login.js';
@@ -115,7 +115,7 @@ export function oauthRoutes(ctx: AppContext): V1Route[] {
     const r = await oidc.signIn.callback({
       provider: params.id ?? '',
       query: rawQuery(request),
-      cookie: request.cookies?.[OAUTH_COOKIE.name],
+      cookie: cookiesOf(request)[OAUTH_COOKIE.name],
       meta: requestMeta(request, 'v1'),
     });
     if (!r.ok && r.reason === 'unknown_provider') return NOT_FOUND;

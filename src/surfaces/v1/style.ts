@@ -40,7 +40,7 @@ export function challengeOf(route: V1Route): Challenge {
 const PARSES = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'];
 
 /** §1.6a: a browser on another site must not drive the routes that read or write `sessionid`. */
-const crossSite: Stage<V1Auth> = async ({ ctx, request, route }) => {
+const crossSite: Stage<V1Auth> = ({ ctx, request, route }) => {
   if (!route.extra?.crossSiteChecked) return undefined;
   const origin = request.headers.origin;
   if (origin === undefined || origin === publicOrigin(request, ctx.config) || ctx.config.trustedOrigins.includes(origin)) return undefined;
@@ -58,18 +58,17 @@ const credential: Stage<V1Auth> = async (call) => {
   return undefined;
 };
 
-const permission: Stage<V1Auth> = async ({ route, auth }) => {
+const permission: Stage<V1Auth> = ({ route, auth }) => {
   if (route.credential === 'required' && auth.kind === 'none') return unauthorized(TEXT.noCredentials, challengeOf(route));
   return undefined;
 };
 
 /** §1.7: the anonymous bucket counts by client IP even when a credential was sent. */
-const throttle: Stage<V1Auth> = async ({ ctx, request, route, auth }) => {
-  if (!route.throttle) return undefined;
-  const rate = route.throttle === 'anon' ? ctx.config.throttleAnon : ctx.config.throttleUser;
+const throttle: Stage<V1Auth> = ({ ctx, request, route, auth }) => {
+  const rate = route.throttle === 'anon' ? ctx.config.throttleAnon : route.throttle === 'user' ? ctx.config.throttleUser : null;
+  if (rate === null) return undefined;
   const key = route.throttle === 'anon' || auth.kind === 'none' ? `anon:${request.ip}` : `user:${auth.user.id}`;
-  const verdict = await ctx.throttle.check('v1', key, rate);
-  return verdict.allowed ? undefined : throttled(verdict.retryAfterSec, throttleMessage(verdict.retryAfterSec));
+  return ctx.throttle.check('v1', key, rate).then((verdict) => (verdict.allowed ? undefined : throttled(verdict.retryAfterSec, throttleMessage(verdict.retryAfterSec))));
 };
 
 export const v1Style: Style<V1Auth> = {

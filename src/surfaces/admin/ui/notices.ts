@@ -3,7 +3,7 @@
 // a code travels in the cookie, never text, so nothing a client sets can reach the page.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
-import { clearCookie, setCookie } from '../../../http/request.js';
+import { clearCookie, cookiesOf, setCookie } from '../../../http/request.js';
 import { MESSAGES } from '../../../core/admin/permissions.js';
 
 const COOKIE = 'admin_notice';
@@ -43,7 +43,7 @@ export function setNotice(reply: FastifyReply, config: Pick<Config, 'publicUrl'>
 
 /** The pending notice, if any; it is cleared, so it shows once. */
 export function takeNotice(request: FastifyRequest, reply: FastifyReply, config: Pick<Config, 'publicUrl'>): Notice | null {
-  const code = request.cookies?.[COOKIE];
+  const code = cookiesOf(request)[COOKIE];
   if (code === undefined) return null;
   clearCookie(reply, config, COOKIE, { httpOnly: true, sameSite: 'lax', path: COOKIE_PATH });
   return Object.prototype.hasOwnProperty.call(NOTICES, code) ? NOTICES[code as NoticeCode] : null;
