@@ -5,6 +5,7 @@
 // flight at a time, every endpoint on its own, so a slow receiver only delays itself.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { isServiceUnavailable } from '../../errors.js';
 import type { Database } from '../../store/schema.js';
 import type { Dialect } from '../../store/db.js';
 import type { Audit } from '../audit.js';
@@ -305,7 +306,12 @@ export class DeliveryWorker extends BackgroundLoop implements DeliveryRunner {
       });
       batch.forEach((s, i) => s.done(settled[i]));
     } catch (err) {
-      if (batch.length === 1) return batch[0].fail(err);
+      // A database that does not answer (or went away) would fail each of them again, each after
+      // its own deadline: they fail together; their claims lapse and the deliveries are made again.
+      if (batch.length === 1 || isServiceUnavailable(err)) {
+        for (const s of batch) s.fail(err);
+        return;
+      }
       // One outcome that cannot be written must not hold back the others: each on its own.
       for (const s of batch) {
         try {

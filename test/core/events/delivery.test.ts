@@ -11,6 +11,9 @@ import { Webhook } from 'standardwebhooks';
 import { BY, OffsetClock, Receiver, cleanupAfterEach, freshStore, makeEvents, someUser, waitFor, type TestStore } from './support.js';
 import type { Events } from '../../../src/core/events/index.js';
 import { RETRY_DELAYS_MS } from '../../../src/core/events/schedule.js';
+import { ServiceUnavailable } from '../../../src/errors.js';
+import type { Database } from '../../../src/store/schema.js';
+import type { Kysely } from 'kysely';
 
 let s: TestStore;
 beforeAll(async () => {
@@ -395,6 +398,44 @@ describe('recording outcomes', () => {
     // The one that could not be written keeps its claim until the lease runs out; nothing was recorded.
     expect(await delivery(e.id, bad.id)).toMatchObject({ status: 'pending', attempts: 0 });
     expect((await delivery(e.id, bad.id)).lease_owner).not.toBeNull();
+  });
+
+  it('a database that does not answer fails the whole batch at once, without trying each outcome again', async () => {
+    const rx = await receiver();
+    rx.reply = () => 'hang';
+    // The worker's database: while `down`, every transaction fails as the store fails when the
+    // database does not answer within its deadline.
+    let down = false;
+    let transactions = 0;
+    const db = new Proxy(s.db, {
+      get(target, prop) {
+        if (prop === 'transaction' && down) {
+          return () => {
+            transactions++;
+            return { execute: async () => Promise.reject(new ServiceUnavailable('database', 'timeout')) };
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as Kysely<Database>;
+    const made = makeEvents(db, s.dialect);
+    made.events.start();
+    cleanups.push(() => made.events.stop());
+    const eps = await Promise.all([1, 2, 3, 4].map((i) => endpoint(made.events, rx.url(`/ep${i}`))));
+    const e = await made.events.outbox.record(s.db, { type: 'user.deleted', user: someUser() });
+    await waitFor(() => rx.hanging.length === 4, 5000, 'the four requests');
+    // Nothing due for a day, so the worker starts no claim meanwhile: what is counted is the
+    // outcomes' transactions. (An outcome is written by delivery id and claim, whatever this says.)
+    await s.db.updateTable('webhook_deliveries').set({ next_attempt_at: Date.now() * 1000 + 86_400_000_000 }).execute();
+    down = true;
+    for (const res of rx.hanging.splice(0)) res.writeHead(204).end();
+    await waitFor(() => transactions >= 1, 5000, 'the batch');
+    // Long enough for the worker to have tried each outcome on its own (it would be at once).
+    await new Promise((r) => setTimeout(r, 300));
+    down = false;
+    expect(transactions).toBe(1);
+    for (const ep of eps) expect(await delivery(e.id, ep.id)).toMatchObject({ status: 'pending', attempts: 0 });
   });
 });
 
