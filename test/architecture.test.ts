@@ -1,6 +1,7 @@
 // The shape of the code (docs/architecture.md): imports point one way, surfaces -> http -> core
 // -> store, kv; core never sees Fastify; surfaces never import each other; nothing keeps
-// mutable state at module level (two apps run in one process). A violation fails here.
+// mutable state at module level (two apps run in one process); cookies are read through one
+// function. A violation fails here.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -104,6 +105,19 @@ describe('no module-level mutable state', () => {
         if (/^(export )?let /.test(line) || /^(export )?const \w+(: [^=]+)? = new (Map|Set|WeakMap|WeakSet)(<[^>]*>)?\(\s*\)/.test(line)) {
           wrong.push(`${path.relative(SRC, file)}:${n + 1}: ${line.trim()}`);
         }
+      });
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('cookies', () => {
+  it('are read through cookiesOf: @fastify/cookie parses none per request, so request.cookies is unset until then', () => {
+    const wrong: string[] = [];
+    for (const file of files) {
+      if (path.relative(SRC, file) === path.join('http', 'request.ts')) continue;
+      fs.readFileSync(file, 'utf8').split('\n').forEach((line, n) => {
+        if (/\.cookies\b/.test(line)) wrong.push(`${path.relative(SRC, file)}:${n + 1}: ${line.trim()}`);
       });
     }
     expect(wrong).toEqual([]);
