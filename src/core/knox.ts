@@ -140,7 +140,8 @@ export class KnoxTokens {
     }
     if (found.user.is_active !== 1) return { ok: false, reason: 'inactive' };
     const token = { ...found.token };
-    if (now + KNOX_TTL_MICROS - token.expires > WRITE_SLACK_MICROS) await this.slide(token, now);
+    const sliding = this.slide(token, now);
+    if (sliding) await sliding;
     return { ok: true, user: { ...found.user }, token };
   }
 
@@ -152,9 +153,17 @@ export class KnoxTokens {
     return { user: user as User, token: { id: t_id, digest, user_number: user.number, created: t_created, expires: t_expires, last_used: t_last_used, ip: t_ip, user_agent: t_user_agent } };
   }
 
-  /** Moves the expiry to now + 10 h (and last_used); `check` calls it when that moves it by over 60 s. */
-  private async slide(token: KnoxToken, now: number): Promise<void> {
+  /**
+   * Moves the expiry to now + 10 h (and last_used), writing only when it moved by over 60 s: the
+   * write's promise then, nothing otherwise (every request with a token asks).
+   */
+  private slide(token: KnoxToken, now: number): Promise<void> | undefined {
     const expires = now + KNOX_TTL_MICROS;
+    if (expires - token.expires <= WRITE_SLACK_MICROS) return undefined;
+    return this.writeSlide(token, expires, now);
+  }
+
+  private async writeSlide(token: KnoxToken, expires: number, now: number): Promise<void> {
     await this.db.updateTable('knox_tokens').set({ expires, last_used: now }).where('id', '=', token.id).execute();
     token.expires = expires;
     token.last_used = now;

@@ -184,8 +184,8 @@ export class Revocation {
   }
 
   /** Whether an access token's id is on the shared denylist. */
-  async isDenied(jti: string): Promise<boolean> {
-    return await this.d.kv.isDenied(jti);
+  isDenied(jti: string): boolean | Promise<boolean> {
+    return this.d.kv.isDenied(jti);
   }
 
   /**

@@ -5,13 +5,22 @@ import type { Kv } from '../kv/kv.js';
 
 export type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfterSec: number };
 
+const ALLOWED: ThrottleVerdict = { allowed: true };
+
 export class Throttle {
   constructor(private readonly kv: Kv) {}
 
-  /** Records a request in `scope`/`key` unless its window is full; `rate` null means off. */
-  async check(scope: string, key: string, rate: Rate | null): Promise<ThrottleVerdict> {
-    if (rate === null) return { allowed: true };
-    const r = await this.kv.hit(`${scope}:${key}`, rate.limit, rate.periodMs);
+  /**
+   * Records a request in `scope`/`key` unless its window is full; `rate` null means off, answered
+   * at once (not through a promise: with throttling off, every request still asks).
+   */
+  check(scope: string, key: string, rate: Rate | null): ThrottleVerdict | Promise<ThrottleVerdict> {
+    if (rate === null) return ALLOWED;
+    return this.hit(`${scope}:${key}`, rate);
+  }
+
+  private async hit(bucket: string, rate: Rate): Promise<ThrottleVerdict> {
+    const r = await this.kv.hit(bucket, rate.limit, rate.periodMs);
     if (r.allowed) return { allowed: true };
     return { allowed: false, retryAfterSec: Math.max(1, Math.ceil(r.retryAfterMs / 1000)) };
   }

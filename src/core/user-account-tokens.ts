@@ -32,7 +32,7 @@ export class UserAccountTokens {
   }
 
   /** Revoked by its logout or by "revoke all" (v1.md §0.8). */
-  isRevoked(jti: string): Promise<boolean> {
+  isRevoked(jti: string): boolean | Promise<boolean> {
     return this.revocation.isDenied(jti);
   }
 

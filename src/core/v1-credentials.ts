@@ -77,7 +77,8 @@ export class V1Credentials {
 
   /** §1.6: the second word is a v1 access JWT whose jti is denylisted. Any scheme word. */
   async isDenylisted(header: string | undefined): Promise<boolean> {
-    return (await this.denylistCheck(authWords(header))).denylisted;
+    const words = authWords(header);
+    return mayBeJwt(words) && (await this.denylistCheck(words)).denylisted;
   }
 
   /**
@@ -96,9 +97,8 @@ export class V1Credentials {
     return NONE;
   }
 
-  /** The denylist verdict, and the signature check it needed (reused by the Bearer check). */
+  /** The denylist verdict of what `mayBeJwt`, and the signature check it needed (reused by the Bearer check). */
   private async denylistCheck(words: string[]): Promise<{ denylisted: boolean; verified?: VerifyResult }> {
-    if (!mayBeJwt(words)) return NOT_LISTED;
     const pending = this.keys.codec.verify(words[1]);
     const verified = pending instanceof Promise ? await pending : pending;
     if (!verified.ok || verified.payload.token_type !== 'access' || typeof verified.payload.jti !== 'string') return { denylisted: false, verified };

@@ -4,8 +4,9 @@
 // the files beside this one and registered by http/route.ts.
 import type { AppContext } from '../../context.js';
 import type { V1Auth } from '../../core/v1-credentials.js';
-import { throttleMessage } from '../../core/throttle.js';
+import { type ThrottleVerdict, throttleMessage } from '../../core/throttle.js';
 import { publicOrigin } from '../../http/request.js';
+import type { GenericReply } from '../../http/surface.js';
 import { type Call, type Operation, type RouteDecl, type Stage, type Style } from '../../http/route.js';
 import { type Challenge, DENYLISTED, INTERNAL, TEXT, TOO_LARGE, UNAVAILABLE, json, throttled, unauthorized } from './messages.js';
 
@@ -65,11 +66,16 @@ const permission: Stage<V1Auth> = ({ route, auth }) => {
 
 /** §1.7: the anonymous bucket counts by client IP even when a credential was sent. */
 const throttle: Stage<V1Auth> = ({ ctx, request, route, auth }) => {
-  const rate = route.throttle === 'anon' ? ctx.config.throttleAnon : route.throttle === 'user' ? ctx.config.throttleUser : null;
-  if (rate === null) return undefined;
+  if (!route.throttle) return undefined;
+  const rate = route.throttle === 'anon' ? ctx.config.throttleAnon : ctx.config.throttleUser;
   const key = route.throttle === 'anon' || auth.kind === 'none' ? `anon:${request.ip}` : `user:${auth.user.id}`;
-  return ctx.throttle.check('v1', key, rate).then((verdict) => (verdict.allowed ? undefined : throttled(verdict.retryAfterSec, throttleMessage(verdict.retryAfterSec))));
+  const verdict = ctx.throttle.check('v1', key, rate);
+  return verdict instanceof Promise ? verdict.then(refusalOf) : refusalOf(verdict);
 };
+
+function refusalOf(verdict: ThrottleVerdict): GenericReply | undefined {
+  return verdict.allowed ? undefined : throttled(verdict.retryAfterSec, throttleMessage(verdict.retryAfterSec));
+}
 
 export const v1Style: Style<V1Auth> = {
   surface: 'v1',
