@@ -15,7 +15,7 @@ function fmt(n: number, digits = 0): string {
 }
 
 function ms(n: number): string {
-  return n < 10 ? fmt(n, 1) : fmt(n);
+  return n < 1 ? fmt(n, 2) : n < 10 ? fmt(n, 1) : fmt(n);
 }
 
 function rate(r: ScenarioResult): string {
