@@ -7,6 +7,7 @@ import pg from 'pg';
 import { type Compilable, CompiledQuery, type DatabaseConnection, type Driver, Kysely, type PostgresCursor, PostgresDialect, SqliteDialect, SqliteDriver, type SqliteDialectConfig } from 'kysely';
 import type { Database } from './schema.js';
 import { PgChangeFeed } from './change-feed.js';
+import { CHANGE_COUNT_TABLE } from './migration-change-count.js';
 import { type ChangeEpoch, type StatementEffect, WriteTracker, statementEffect } from './read-cache.js';
 import { ServiceUnavailable } from '../errors.js';
 
@@ -71,23 +72,50 @@ function openSqlite(file: string, options: StoreOptions): Store {
     writes.count++;
   });
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite, tracker) }) });
-  // Other connections' commits (another process on the same file: the command line, a second
-  // instance) move PRAGMA data_version. Asking costs two fcntl calls on the WAL index, so the answer
-  // is kept for the rest of the event-loop turn that asked: a commit elsewhere is seen by every
-  // request read after that turn (microseconds to a few ms later). This connection's own writes
+  // Other connections' commits (the webhook delivery thread, another process on the same file:
+  // the command line, a second instance) move PRAGMA data_version. Asking costs two fcntl calls on
+  // the WAL index, so the answer is kept for the rest of the event-loop turn that asked: a commit
+  // elsewhere is seen by every request read after that turn (microseconds to a few ms later).
+  // When it moved, the change count that triggers keep on users and knox_tokens (migration 012)
+  // tells whether those commits touched what the caches hold; commits that wrote only elsewhere
+  // (deliveries settled, audit entries) leave the caches serving. This connection's own writes
   // to a cached table are counted as they run (`writes`, read-cache.ts's WriteTracker) and are
-  // seen at once; its writes elsewhere (the outbox, deliveries, audit) leave the caches alone.
+  // seen at once; its writes elsewhere leave the caches alone.
   const dataVersion = sqlite.prepare('select data_version from pragma_data_version()').pluck();
-  let seen: string | null = null;
+  let countOf: SQLite.Statement | null = null;
+  const changeCount = (version: number): string => {
+    try {
+      countOf ??= sqlite.prepare(`select n from ${CHANGE_COUNT_TABLE} where id = 1`).pluck();
+      return String(countOf.get());
+    } catch {
+      // Not migrated yet: every commit elsewhere counts as a change.
+      return `v${version}`;
+    }
+  };
+  let asked = false;
+  // The data_version and own write count at which `count` was read.
+  let version = -1;
+  let writesAtCount = -1;
+  let count = '';
   const forget = () => {
-    seen = null;
+    asked = false;
   };
   const changeEpoch = () => {
-    if (seen === null) {
-      seen = String(dataVersion.get());
+    if (!asked) {
+      asked = true;
       setImmediate(forget);
+      const now = dataVersion.get() as number;
+      // Read again after this connection's own writes too, so that a later commit elsewhere is
+      // compared with a count that already holds them. A count read inside one of this
+      // connection's transactions may hold its uncommitted changes; those are writes to users
+      // or knox_tokens, so its commit or rollback moves `writes` and the count is read again.
+      if (now !== version || writes.count !== writesAtCount) {
+        version = now;
+        writesAtCount = writes.count;
+        count = changeCount(now);
+      }
     }
-    return `${writes.count}:${seen}`;
+    return `${writes.count}:${count}`;
   };
   return {
     db,

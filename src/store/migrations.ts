@@ -11,6 +11,7 @@ import { migrationChangeFeed } from './migration-change-feed.js';
 import { m008_session_mfa_step } from './migration-session-mfa-step.js';
 import { m010_webhook_lease_index } from './migration-webhook-lease-index.js';
 import { m011_webhook_claim_order } from './migration-webhook-claim-order.js';
+import { migrationChangeCount } from './migration-change-count.js';
 import { ServiceUnavailable } from '../errors.js';
 
 type Builder = (dialect: Dialect) => Migration;
@@ -198,6 +199,7 @@ const MIGRATIONS: Record<string, Builder> = {
   '009_session_mfa_step': m008_session_mfa_step,
   '010_webhook_lease_index': m010_webhook_lease_index,
   '011_webhook_claim_order': m011_webhook_claim_order,
+  '012_change_count': migrationChangeCount,
 };
 
 class CodeMigrations implements MigrationProvider {

@@ -1,6 +1,6 @@
 // The credential look-up cache (store/read-cache.ts) must never answer what the database would
 // not: any write to users or knox_tokens, by this process or another, invalidates it; writes to
-// other tables (the outbox, webhook deliveries) leave it serving.
+// other tables (the outbox, webhook deliveries), by this process or another, leave it serving.
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,34 @@ describe('cached credential look-ups', () => {
     other.prepare('update users set is_active = 0 where number = ?').run(user.number);
     other.close();
     expect((await fetch(t.url + '/v1/user/mock-login/', { headers })).status).toBe(401);
+  });
+
+  // The webhook delivery thread has its own connection and commits all the time: its commits,
+  // which never touch users or knox_tokens, must not empty the caches (migration 012's count).
+  it.skipIf(usingPostgres)("another process's commits to other tables keep the cache; one to knox_tokens empties it", async () => {
+    const { user, token } = await userWithToken('cache9');
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const epoch = () => t.ctx.store.changeEpoch!();
+    await turn();
+    const before = epoch();
+    const other = new SQLite(path.join(t.dataDir, 'gatehouse.sqlite3'));
+    try {
+      other.prepare("insert into events (id, type, occurred, body) values ('evt_cache9', 'user.updated', 1, '{}')").run();
+      other.prepare("delete from events where id = 'evt_cache9'").run();
+      await turn();
+      expect(epoch()).toBe(before);
+      expect((await t.ctx.knox.check(token)).ok).toBe(true);
+      other.prepare('update knox_tokens set last_used = 1 where user_number = ?').run(user.number);
+      await turn();
+      expect(epoch()).not.toBe(before);
+      const moved = epoch();
+      other.prepare('delete from users where number = ?').run(user.number); // its tokens go by cascade
+      await turn();
+      expect(epoch()).not.toBe(moved);
+      expect(await t.ctx.knox.check(token)).toEqual({ ok: false, reason: 'invalid' });
+    } finally {
+      other.close();
+    }
   });
 
   it('writes to other tables keep the cache; a transaction that wrote users moves it at the write and at the end', async () => {
