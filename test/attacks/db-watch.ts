@@ -28,6 +28,10 @@ export const REFUSALS_MAY_CHANGE: Record<string, { columns: readonly string[]; w
     columns: ['login_expires', 'expires'],
     why: 'a login slot is extended by every request that carries it (v1.md §0.4)',
   },
+  gatehouse_change_count: {
+    columns: ['n'],
+    why: 'SQLite bookkeeping (migration 012): the count moves with every change to users or knox_tokens, the permitted ones above included',
+  },
 };
 
 /** Audit events recorded for refused requests (admin.md §4: failures, locks, reuse). */
