@@ -51,6 +51,9 @@ export function renderTable(report: BenchReport): string {
     lines.push(`| ${r.label} | ${db} | ${r.connections} | ${rate(r)} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.errors} | ${ratio(r)} | ${target(r)} |`);
     if (r.scenario === 'webhooks' && r.extra) {
       lines.push(`| ↳ Bearer GET p99 without / with deliveries | ${db} | ${r.connections} | ${fmt(Number(r.extra.getRpsWithout))} / ${fmt(Number(r.extra.getRpsWith))} | | ${ms(Number(r.extra.getP99Without))} / ${ms(Number(r.extra.getP99With))} | | | |`);
+      if (r.extra.halfRate !== undefined) {
+        lines.push(`| ↳ the same at half that rate (${fmt(Number(r.extra.halfRate))} req/s offered), p99 without / with deliveries | ${db} | ${r.connections} | | | ${ms(Number(r.extra.halfP99Without))} / ${ms(Number(r.extra.halfP99With))} | ${r.extra.halfErrors} | ${Number(r.extra.halfRatio).toFixed(2)}x (reported, not judged) | |`);
+      }
     }
   }
   const judged = report.results.filter((r) => r.target);
