@@ -4,6 +4,8 @@
 // another connection has committed, the caches ask this count whether that commit touched
 // users or knox_tokens; before it existed, any commit anywhere (a delivery settled, an audit
 // entry) emptied them. PostgreSQL has the change feed (migration 008) for the same purpose.
+// Cost: one more single-row update per changed row, about 1 us (an import of a million users
+// and tokens takes about 2 s longer).
 import { type Kysely, type Migration, sql } from 'kysely';
 import type { Dialect } from './db.js';
 
