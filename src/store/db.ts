@@ -93,10 +93,12 @@ function openSqlite(file: string, options: StoreOptions): Store {
     }
   };
   let asked = false;
-  // The data_version and own write count at which `count` was read.
+  // The data_version and own write count at which the count was last read, the count read (always
+  // a committed one), and a generation that moves whenever something may have changed.
   let version = -1;
   let writesAtCount = -1;
   let count = '';
+  let generation = 0;
   const forget = () => {
     asked = false;
   };
@@ -106,16 +108,28 @@ function openSqlite(file: string, options: StoreOptions): Store {
       setImmediate(forget);
       const now = dataVersion.get() as number;
       // Read again after this connection's own writes too, so that a later commit elsewhere is
-      // compared with a count that already holds them. A count read inside one of this
-      // connection's transactions may hold its uncommitted changes; those are writes to users
-      // or knox_tokens, so its commit or rollback moves `writes` and the count is read again.
+      // compared with a count that already holds them.
       if (now !== version || writes.count !== writesAtCount) {
-        version = now;
-        writesAtCount = writes.count;
-        count = changeCount(now);
+        if (!sqlite.inTransaction) {
+          version = now;
+          writesAtCount = writes.count;
+          const read = changeCount(now);
+          if (read !== count) {
+            count = read;
+            generation++;
+          }
+        } else if (now !== version) {
+          // Inside one of this connection's transactions the count holds its uncommitted
+          // changes, which a rollback takes back: a change elsewhere could then bring the count
+          // back to a value read here, and go unseen. So it is read only outside them, and a
+          // commit elsewhere seen meanwhile counts as a change; the transaction's own writes
+          // move `writes`, and the count is read once it has ended.
+          version = now;
+          generation++;
+        }
       }
     }
-    return `${writes.count}:${count}`;
+    return `${writes.count}:${generation}`;
   };
   return {
     db,
