@@ -1,8 +1,9 @@
 // A cache for the look-ups every authenticated request makes (a knox token, a user by id),
 // valid only while the database has not changed at all. The "has it changed" signal comes from
-// the store (store/db.ts): on SQLite, a count of this connection's writes (seen at once) and
-// PRAGMA data_version for other connections' commits (asked once per event-loop turn, so seen
-// by the requests of the next turn); on PostgreSQL, the change feed's generation, which moves
+// the store (store/db.ts): on SQLite, a count of this connection's writes (seen at once) and,
+// for other connections' commits, PRAGMA data_version (asked once per event-loop turn, so seen
+// by the requests of the next turn) with the change count that triggers keep on the cached
+// tables (migration 012), so commits elsewhere that touch neither leave it alone; on PostgreSQL, the change feed's generation, which moves
 // with this process's writes at once and with every other instance's commit when its
 // notification arrives. Any write that may touch a cached table (users, knox_tokens), a logout,
 // a deactivation, a lockout, empties the cache, so a hit is what the query would have returned;
