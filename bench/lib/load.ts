@@ -27,43 +27,17 @@ export interface LoadOptions extends autocannon.Options {
 export async function cannon(opts: LoadOptions): Promise<Load> {
   const { expectStatus, ...rest } = opts;
   let unexpected = 0;
-  const latencies = new LatencyLog();
+  const latencies: number[] = [];
   const r = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon({ ...rest }, (err, result) => (err ? reject(err) : resolve(result)));
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-      if (expectStatus === undefined ? statusCode >= 200 && statusCode < 300 : statusCode === expectStatus) latencies.add(responseTime);
+      if (expectStatus === undefined ? statusCode >= 200 && statusCode < 300 : statusCode === expectStatus) latencies.push(responseTime);
       else if (expectStatus !== undefined) unexpected++;
     });
   });
   const errors = r.errors + r.timeouts + (expectStatus === undefined ? r.non2xx : unexpected);
-  const q = latencies.quantiles();
   // The rate stays autocannon's (its per-second samples); the latencies are ours.
-  return { rps: r.requests.average, p50: q.p50, p99: q.p99, errors, requests: r.requests.total };
-}
-
-/** Latencies in ms, in chunks (a run of 10 s at 100k req/s keeps a million). */
-class LatencyLog {
-  private readonly chunks: Float64Array[] = [];
-  private fill = 0;
-
-  add(ms: number): void {
-    let last = this.chunks[this.chunks.length - 1];
-    if (!last || this.fill === last.length) {
-      last = new Float64Array(1 << 16);
-      this.chunks.push(last);
-      this.fill = 0;
-    }
-    last[this.fill++] = ms;
-  }
-
-  quantiles(): { p50: number; p99: number } {
-    const n = this.chunks.length ? (this.chunks.length - 1) * (1 << 16) + this.fill : 0;
-    const all = new Float64Array(n);
-    this.chunks.forEach((c, i) => all.set(i === this.chunks.length - 1 ? c.subarray(0, this.fill) : c, i * (1 << 16)));
-    all.sort();
-    const at = (q: number) => (n ? all[Math.min(n - 1, Math.floor(q * n))] : 0);
-    return { p50: round(at(0.5)), p99: round(at(0.99)) };
-  }
+  return { rps: r.requests.average, ...quantiles(latencies), errors, requests: r.requests.total };
 }
 
 export interface Answer {
@@ -127,9 +101,14 @@ export async function closedLoop(o: LoopOptions): Promise<Load> {
 }
 
 export function summarize(latencies: number[], errors: number, elapsedSec: number): Load {
+  return { rps: latencies.length / Math.max(elapsedSec, 1e-9), ...quantiles(latencies), errors, requests: latencies.length };
+}
+
+/** p50 and p99 of latencies in ms, to 0.01 ms. */
+function quantiles(latencies: number[]): { p50: number; p99: number } {
   const sorted = Float64Array.from(latencies).sort();
   const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0);
-  return { rps: sorted.length / Math.max(elapsedSec, 1e-9), p50: round(at(0.5)), p99: round(at(0.99)), errors, requests: sorted.length };
+  return { p50: round(at(0.5)), p99: round(at(0.99)) };
 }
 
 function round(n: number): number {

@@ -53,8 +53,9 @@ export class EpochCache<V> {
 }
 
 /**
- * The tables the cached look-ups read. PostgreSQL's change feed (migration 008) has triggers on
- * exactly these; a cache of anything else would need both a trigger there and an entry here.
+ * The tables the cached look-ups read. PostgreSQL's change feed (migration 008) and SQLite's
+ * change count (migration 012) have triggers on exactly these; a cache of anything else would
+ * need a migration adding triggers for both and an entry here.
  * No foreign key or trigger lets a write to another table change their rows (users references
  * nothing; knox_tokens only users).
  */

@@ -15,6 +15,9 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** One turn of the event loop: SQLite's caches ask about other connections' commits once per turn. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
 async function userWithToken(name: string) {
   const r = await t.ctx.accounts.create({ email: `${name}@example.com`, username: name, password: 'Secret,123' });
   if (!r.ok) throw new Error('create failed');
@@ -56,7 +59,7 @@ describe('cached credential look-ups', () => {
     const other = new SQLite(path.join(t.dataDir, 'gatehouse.sqlite3'));
     other.prepare('delete from knox_tokens where user_number = ?').run(user.number);
     other.close();
-    await new Promise((resolve) => setImmediate(resolve));
+    await turn();
     expect(await t.ctx.knox.check(token)).toEqual({ ok: false, reason: 'invalid' });
   });
 
@@ -74,7 +77,6 @@ describe('cached credential look-ups', () => {
   // which never touch users or knox_tokens, must not empty the caches (migration 012's count).
   it.skipIf(usingPostgres)("another process's commits to other tables keep the cache; one to knox_tokens empties it", async () => {
     const { user, token } = await userWithToken('cache9');
-    const turn = () => new Promise((resolve) => setImmediate(resolve));
     const epoch = () => t.ctx.store.changeEpoch!();
     await turn();
     const before = epoch();
@@ -103,7 +105,6 @@ describe('cached credential look-ups', () => {
   // still move then, or what was cached in between is served as if nothing had changed.
   it.skipIf(usingPostgres)('a count seen inside a rolled-back transaction does not hide a later change elsewhere', async () => {
     const { user, token } = await userWithToken('cache10');
-    const turn = () => new Promise((resolve) => setImmediate(resolve));
     await turn();
     await expect(
       t.ctx.db.transaction().execute(async (trx) => {
