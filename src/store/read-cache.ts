@@ -3,9 +3,9 @@
 // the store (store/db.ts): on SQLite, a count of this connection's writes (seen at once) and,
 // for other connections' commits, PRAGMA data_version (asked once per event-loop turn, so seen
 // by the requests of the next turn) with the change count that triggers keep on the cached
-// tables (migration 012), so commits elsewhere that touch neither leave it alone; on PostgreSQL, the change feed's generation, which moves
-// with this process's writes at once and with every other instance's commit when its
-// notification arrives. Any write that may touch a cached table (users, knox_tokens), a logout,
+// tables (migration 012), so commits elsewhere that touch neither leave it alone; on
+// PostgreSQL, the change feed's generation, which moves with this process's writes at once and
+// with every other instance's commit when its notification arrives. Any write that may touch a cached table (users, knox_tokens), a logout,
 // a deactivation, a lockout, empties the cache, so a hit is what the query would have returned;
 // writes to other tables (the outbox, webhook deliveries, audit entries, ...) leave it alone.
 // With no signal, nothing is cached.
