@@ -11,6 +11,7 @@ import { migrationChangeFeed } from './migration-change-feed.js';
 import { m008_session_mfa_step } from './migration-session-mfa-step.js';
 import { m010_webhook_lease_index } from './migration-webhook-lease-index.js';
 import { m011_webhook_claim_order } from './migration-webhook-claim-order.js';
+import { m013_webhook_lease_partial } from './migration-webhook-lease-partial.js';
 import { migrationChangeCount } from './migration-change-count.js';
 import { ServiceUnavailable } from '../errors.js';
 
@@ -200,6 +201,7 @@ const MIGRATIONS: Record<string, Builder> = {
   '010_webhook_lease_index': m010_webhook_lease_index,
   '011_webhook_claim_order': m011_webhook_claim_order,
   '012_change_count': migrationChangeCount,
+  '013_webhook_lease_partial': m013_webhook_lease_partial,
 };
 
 class CodeMigrations implements MigrationProvider {

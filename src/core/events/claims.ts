@@ -60,7 +60,8 @@ function endpointIdle(s: ClaimSpec): RawBuilder<unknown> {
   return sql`not exists (select 1 from webhook_deliveries x where x.endpoint_id = e.id and x.status = 'pending' and x.lease_until > ${s.now})`;
 }
 
-function claimStatement(s: ClaimSpec, endpointIds: string[] | null, dialect: Dialect): RawBuilder<{ id: string }> {
+/** The claim as one statement (exported for its plan test). */
+export function claimStatement(s: ClaimSpec, endpointIds: string[] | null, dialect: Dialect): RawBuilder<{ id: string }> {
   const only = endpointIds ? sql`and e.id in (${sql.join(endpointIds)})` : sql``;
   return sql<{ id: string }>`
     update webhook_deliveries set lease_owner = ${s.owner}, lease_until = ${s.leaseUntil}
