@@ -5,9 +5,10 @@
 // by the requests of the next turn) with the change count that triggers keep on the cached
 // tables (migration 012), so commits elsewhere that touch neither leave it alone; on
 // PostgreSQL, the change feed's generation, which moves with this process's writes at once and
-// with every other instance's commit when its notification arrives. Any write that may touch a cached table (users, knox_tokens), a logout,
-// a deactivation, a lockout, empties the cache, so a hit is what the query would have returned;
-// writes to other tables (the outbox, webhook deliveries, audit entries, ...) leave it alone.
+// with every other instance's commit when its notification arrives. Any write that may touch a
+// cached table (users, knox_tokens), a logout, a deactivation, a lockout, empties the cache, so a
+// hit is what the query would have returned; writes to other tables (the outbox, webhook
+// deliveries, audit entries, ...) leave it alone.
 // With no signal, nothing is cached.
 
 /**
