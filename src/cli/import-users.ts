@@ -8,7 +8,7 @@ import { commandLineOutbox } from '../core/events/index.js';
 import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, detectFileFormat, importUsers } from '../core/import/import-users.js';
 import { ImportError, type ImportFormat, type ImportProgress, type ImportSummary, type RowIssue } from '../core/import/types.js';
 import { PasswordHasher } from '../core/passwords.js';
-import { openStore, type Store } from '../store/db.js';
+import { openStore, type Store, limitOf } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations.js';
 import { parseCommandArgs } from './args.js';
 import { CliError } from './errors.js';
@@ -126,7 +126,7 @@ async function openTarget(databaseUrl: string, dryRun: boolean): Promise<Store> 
   const store = openStore(databaseUrl);
   try {
     if (!dryRun) await migrateToLatest(store.db, store.dialect);
-    else await store.db.selectFrom('users').select('number').limit(1).execute();
+    else await store.db.selectFrom('users').select('number').limit(limitOf(1)).execute();
     return store;
   } catch (err) {
     await store.close();

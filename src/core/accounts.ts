@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, UsersTable } from '../store/schema.js';
-import { precompiled, uniqueViolation } from '../store/db.js';
+import { precompiled, uniqueViolation, limitOf } from '../store/db.js';
 import { type ChangeEpoch, EpochCache } from '../store/read-cache.js';
 import type { PasswordHasher } from './passwords.js';
 import type { AuditPerson } from './audit.js';
@@ -210,7 +210,7 @@ export class Accounts {
       .where('is_superuser', '=', 1)
       .where('is_staff', '=', 1)
       .where('is_active', '=', 1)
-      .limit(1)
+      .limit(limitOf(1))
       .executeTakeFirst();
     return row !== undefined;
   }

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { uniqueViolation } from '../store/db.js';
+import { uniqueViolation, limitOf } from '../store/db.js';
 import { nowMicros } from './time.js';
 import { containsPattern } from './validators.js';
 
@@ -53,7 +53,7 @@ export class Profiles {
     if (before) {
       q = q.where((eb) => eb.or([eb('profiles.created', '<', before.created), eb.and([eb('profiles.created', '=', before.created), eb('profiles.id', '<', before.id)])]));
     }
-    const rows = (await q.orderBy('profiles.created', 'desc').orderBy('profiles.id', 'desc').limit(limit + 1).execute()) as Profile[];
+    const rows = (await q.orderBy('profiles.created', 'desc').orderBy('profiles.id', 'desc').limit(limitOf(limit + 1)).execute()) as Profile[];
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return { items, next: rows.length > limit && last ? { created: last.created, id: last.id } : null };
@@ -108,7 +108,7 @@ export class Profiles {
             eb.or(['users.username_ci', 'profiles.bio', 'profiles.instagram'].map((col) => sql<boolean>`lower(${sql.ref(col)}) like ${pattern} escape '\\'`)),
           );
     const countRow = await filter(this.db.selectFrom('profiles').innerJoin('users', 'users.number', 'profiles.user_number').select((eb: any) => eb.fn.countAll().as('n'))).executeTakeFirst();
-    const items = (await filter(this.base()).orderBy('profiles.created', 'desc').orderBy('profiles.id', 'desc').offset(offset).limit(limit).execute()) as Profile[];
+    const items = (await filter(this.base()).orderBy('profiles.created', 'desc').orderBy('profiles.id', 'desc').offset(offset).limit(limitOf(limit)).execute()) as Profile[];
     return { count: Number(countRow?.n ?? 0), items };
   }
 }

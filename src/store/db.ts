@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { type Compilable, CompiledQuery, type DatabaseConnection, type Driver, Kysely, type PostgresCursor, PostgresDialect, SqliteDialect, SqliteDriver, type SqliteDialectConfig } from 'kysely';
+import { type Compilable, CompiledQuery, type DatabaseConnection, type Driver, Kysely, type PostgresCursor, PostgresDialect, type RawBuilder, SqliteDialect, SqliteDriver, type SqliteDialectConfig, sql } from 'kysely';
 import type { Database } from './schema.js';
 import { PgChangeFeed } from './change-feed.js';
 import { CHANGE_COUNT_TABLE } from './migration-change-count.js';
@@ -409,4 +409,17 @@ export function precompiled<Row>(query: Compilable<Row>): (db: Kysely<Database>,
     const result = await db.executeQuery<Row>({ ...compiled, parameters: params });
     return result.rows;
   };
+}
+
+/**
+ * A LIMIT written into the SQL text instead of bound. SQLite (as better-sqlite3 ships it) marks a
+ * statement whose LIMIT is a parameter to be prepared again whenever that parameter is bound,
+ * i.e. on every run, because the value may change the plan: parsing and planning again cost
+ * more than running a small indexed query (one with a bound LIMIT took twice as long). `n` is one
+ * of our constants or a page size already checked against its bounds, so the statement texts
+ * stay few. PostgreSQL takes the literal the same way.
+ */
+export function limitOf(n: number): RawBuilder<number> {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`LIMIT must be a non-negative integer, got ${n}`);
+  return sql.lit(n);
 }

@@ -9,6 +9,7 @@ import type { Profile } from '../profiles.js';
 import { nowMicros, nowSeconds } from '../time.js';
 import { containsPattern } from '../validators.js';
 import type { AuditLogTable, Database } from '../../store/schema.js';
+import { limitOf } from '../../store/db.js';
 
 export type AuditRow = Selectable<AuditLogTable>;
 
@@ -93,14 +94,14 @@ export class AdminQueries {
   async users(f: UserFilters, offset: number, limit: number): Promise<Page<User>> {
     const where = (eb: ExpressionBuilder<Database, 'users'>) => userConditions(eb, f, this.ctx.lockout.enabled);
     const counted = await this.ctx.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where(where).executeTakeFirst();
-    const items = await this.ctx.db.selectFrom('users').selectAll().where(where).orderBy('created', 'desc').orderBy('number', 'desc').offset(offset).limit(limit).execute();
+    const items = await this.ctx.db.selectFrom('users').selectAll().where(where).orderBy('created', 'desc').orderBy('number', 'desc').offset(offset).limit(limitOf(limit)).execute();
     return { count: Number(counted?.n ?? 0), items };
   }
 
   async audit(f: AuditFilters, offset: number, limit: number): Promise<Page<AuditRow>> {
     const where = (eb: ExpressionBuilder<Database, 'audit_log'>) => auditConditions(eb, f);
     const counted = await this.ctx.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where(where).executeTakeFirst();
-    const items = await this.ctx.db.selectFrom('audit_log').selectAll().where(where).orderBy('at', 'desc').orderBy('id', 'desc').offset(offset).limit(limit).execute();
+    const items = await this.ctx.db.selectFrom('audit_log').selectAll().where(where).orderBy('at', 'desc').orderBy('id', 'desc').offset(offset).limit(limitOf(limit)).execute();
     return { count: Number(counted?.n ?? 0), items };
   }
 
@@ -114,7 +115,7 @@ export class AdminQueries {
     const key = await db.selectFrom('account_tokens').select('user_number').where('user_number', '=', user.number).executeTakeFirst();
     const recentAudit = await db.selectFrom('audit_log').selectAll()
       .where((eb) => eb.or([eb('user_id', '=', user.id), eb('actor_id', '=', user.id)]))
-      .orderBy('at', 'desc').orderBy('id', 'desc').limit(20).execute();
+      .orderBy('at', 'desc').orderBy('id', 'desc').limit(limitOf(20)).execute();
     return {
       knoxTokens: Number(knox?.n ?? 0),
       jwtLogins: Number(logins?.n ?? 0),

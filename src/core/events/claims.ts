@@ -11,7 +11,7 @@
 // time), does the same.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../store/schema.js';
-import type { Dialect } from '../../store/db.js';
+import { limitOf, type Dialect } from '../../store/db.js';
 import { TEST_EVENT_TYPE } from './model.js';
 
 export interface ClaimSpec {
@@ -30,7 +30,7 @@ export async function anyDue(db: Kysely<Database>, now: number): Promise<boolean
     .where('d.status', '=', 'pending')
     .where('d.next_attempt_at', '<=', now)
     .where((eb) => eb.or([eb('e.enabled', '=', 1), eb('d.event_type', '=', TEST_EVENT_TYPE)]))
-    .limit(1)
+    .limit(limitOf(1))
     .executeTakeFirst();
   return row !== undefined;
 }
@@ -73,7 +73,7 @@ export function claimStatement(s: ClaimSpec, endpointIds: string[] | null, diale
           where ${endpointIdle(s)} ${only}
         ) picks
         where pick is not null
-        limit ${s.limit}
+        limit ${limitOf(s.limit)}
       )
     returning id`;
 }
@@ -92,7 +92,7 @@ export async function claimDeliveries(db: Kysely<Database>, dialect: Dialect, s:
     const locked = await sql<{ id: string }>`
       select e.id from webhook_endpoints e
       where (select d.id from webhook_deliveries d where ${dueFor(s, 'd', dialect)} order by d.event_id, d.created limit 1) is not null and ${endpointIdle(s)}
-      limit ${s.limit}
+      limit ${limitOf(s.limit)}
       for no key update of e skip locked`.execute(trx);
     if (locked.rows.length === 0) return [];
     const r = await claimStatement(s, locked.rows.map((row) => row.id), dialect).execute(trx);
@@ -110,7 +110,7 @@ export async function claimPublications(db: Kysely<Database>, dialect: Dialect, 
         select id from event_publications
         where lease_until is null or lease_until <= ${s.now}
         order by event_id
-        limit ${s.limit}
+        limit ${limitOf(s.limit)}
         ${skipLocked}
       )
     returning id`.execute(db);

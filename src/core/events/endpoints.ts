@@ -15,6 +15,7 @@ import { type Clock, systemClock } from './model.js';
 import type { Outbox } from './outbox.js';
 import { DELIVERY_STATUSES, type DeliveryObject, type DeliveryStatus, deliveryObject, dueIfSendable, parseSubscription, rescheduleEndpoint } from './rows.js';
 import { SECRET_SEAL_INFO, newWebhookSecret } from './signing.js';
+import { limitOf } from '../../store/db.js';
 
 /** How long the secret replaced by a rotation keeps signing (events.md §2). */
 export const ROTATION_OVERLAP_MICROS = 24 * 3600 * MICROS_PER_SECOND;
@@ -111,7 +112,7 @@ export class WebhookEndpoints {
   /** GET /admin/api/webhooks/: newest first. */
   async list(page: { offset: number; limit: number }): Promise<Page<EndpointObject>> {
     const [{ count }] = await this.d.db.selectFrom('webhook_endpoints').select((eb) => eb.fn.countAll<number>().as('count')).execute();
-    const rows = await this.d.db.selectFrom('webhook_endpoints').selectAll().orderBy('created', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
+    const rows = await this.d.db.selectFrom('webhook_endpoints').selectAll().orderBy('created', 'desc').orderBy('id', 'desc').limit(limitOf(page.limit)).offset(page.offset).execute();
     return { count: Number(count), results: rows.map(endpointObject) };
   }
 
@@ -186,7 +187,7 @@ export class WebhookEndpoints {
     let base = this.d.db.selectFrom('webhook_deliveries').where('endpoint_id', '=', id);
     if (q.status !== undefined) base = base.where('status', '=', q.status as DeliveryStatus);
     const [{ count }] = await base.select((eb) => eb.fn.countAll<number>().as('count')).execute();
-    const rows = await base.selectAll().orderBy('created', 'desc').orderBy('event_id', 'desc').limit(q.limit).offset(q.offset).execute();
+    const rows = await base.selectAll().orderBy('created', 'desc').orderBy('event_id', 'desc').limit(limitOf(q.limit)).offset(q.offset).execute();
     return { ok: true, count: Number(count), results: rows.map(deliveryObject) };
   }
 

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { TEST_EVENT_TYPE } from './model.js';
 import { newDelivery, subscribes } from './rows.js';
+import { limitOf } from '../../store/db.js';
 
 export interface ReplayRequest {
   /** Events that occurred at or after this time (µs). */
@@ -38,7 +39,7 @@ export async function replay(db: Kysely<Database>, req: ReplayRequest, o: { now:
       .where('type', '!=', TEST_EVENT_TYPE)
       .where('id', '>', after)
       .orderBy('id')
-      .limit(PAGE)
+      .limit(limitOf(PAGE))
       .execute();
     if (page.length === 0) break;
     after = page[page.length - 1].id;

@@ -4,6 +4,7 @@
 // same 30 days. An event goes once nothing refers to it any more and it is past the retention.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
+import { limitOf } from '../../store/db.js';
 
 export const FAILED_RETENTION_DAYS = 30;
 const DAY_MICROS = 86_400 * 1_000_000;
@@ -31,7 +32,7 @@ export async function sweep(db: Kysely<Database>, now: number, retentionDays: nu
 
   const deleteDeliveries = (pick: (q: any) => any) =>
     inBatches(async () => {
-      const ids = db.selectFrom('webhook_deliveries').select('id').limit(BATCH);
+      const ids = db.selectFrom('webhook_deliveries').select('id').limit(limitOf(BATCH));
       const r = await db.deleteFrom('webhook_deliveries').where('id', 'in', pick(ids)).executeTakeFirst();
       return Number(r.numDeletedRows);
     });
@@ -48,7 +49,7 @@ export async function sweep(db: Kysely<Database>, now: number, retentionDays: nu
   const publications = await inBatches(async () => {
     const r = await db
       .deleteFrom('event_publications')
-      .where('id', 'in', db.selectFrom('event_publications').select('id').where('created', '<', failedUntil).limit(BATCH))
+      .where('id', 'in', db.selectFrom('event_publications').select('id').where('created', '<', failedUntil).limit(limitOf(BATCH)))
       .executeTakeFirst();
     return Number(r.numDeletedRows);
   });
@@ -65,7 +66,7 @@ export async function sweep(db: Kysely<Database>, now: number, retentionDays: nu
           .where('e.occurred', '<', keptUntil)
           .where((eb) => eb.not(eb.exists(eb.selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'))))
           .where((eb) => eb.not(eb.exists(eb.selectFrom('event_publications as p').select('p.id').whereRef('p.event_id', '=', 'e.id'))))
-          .limit(BATCH),
+          .limit(limitOf(BATCH)),
       )
       .executeTakeFirst();
     return Number(r.numDeletedRows);

@@ -3,7 +3,7 @@
 // database keeps the pair unique, and deleting a user deletes its identities (foreign key).
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { uniqueViolation } from '../../store/db.js';
+import { uniqueViolation, limitOf } from '../../store/db.js';
 import type { Database, OauthIdentitiesTable } from '../../store/schema.js';
 import type { User } from '../accounts.js';
 import { person } from '../accounts.js';
@@ -84,7 +84,7 @@ export class Identities {
 
   /** Whether the user has any linked identity; `db`: the transaction to read in. */
   async has(userNumber: number, db: Db = this.d.db): Promise<boolean> {
-    const row = await db.selectFrom('oauth_identities').select('id').where('user_number', '=', userNumber).limit(1).executeTakeFirst();
+    const row = await db.selectFrom('oauth_identities').select('id').where('user_number', '=', userNumber).limit(limitOf(1)).executeTakeFirst();
     return row !== undefined;
   }
 
@@ -147,7 +147,7 @@ export class Identities {
         .select('id')
         .where('user_number', '=', user.number)
         .where('id', '!=', id)
-        .limit(1)
+        .limit(limitOf(1))
         .executeTakeFirst();
       if (!others) {
         const row = await trx.selectFrom('users').select('password').where('number', '=', user.number).executeTakeFirstOrThrow();
