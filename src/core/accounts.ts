@@ -68,10 +68,13 @@ function conflictOf(err: unknown): Conflict | null {
 export class Accounts {
   /** Every Bearer-authenticated request looks its user up by id: compiled once, cached while nothing changed. */
   private readonly userById;
+  /** A login by email looks its user up by the email's key: compiled once. */
+  private readonly userByEmail;
   private readonly cache: EpochCache<User | undefined>;
 
   constructor(private readonly db: Kysely<Database>, private readonly passwords: PasswordHasher, changeEpoch: ChangeEpoch | null = null) {
     this.userById = precompiled(db.selectFrom('users').selectAll().where('id', '=', ''));
+    this.userByEmail = precompiled(db.selectFrom('users').selectAll().where('email_ci', '=', ''));
     this.cache = new EpochCache(changeEpoch);
   }
 
@@ -91,7 +94,7 @@ export class Accounts {
   byEmail(email: string, db: Db = this.db): Promise<User | undefined> {
     const key = ciKey(email);
     if (key === null) return Promise.resolve(undefined);
-    return db.selectFrom('users').selectAll().where('email_ci', '=', key).executeTakeFirst();
+    return this.userByEmail(db, [key]).then((rows) => rows[0]);
   }
 
   byUsername(username: string, db: Db = this.db): Promise<User | undefined> {

@@ -2,6 +2,7 @@
 // kept as id + email/username snapshots so an entry outlives the user it names.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { precompiledInsert } from '../store/db.js';
 import { nowMicros } from './time.js';
 
 /** `system`: what the service does on its own, with no request behind it (a webhook endpoint disabled by the worker). */
@@ -58,27 +59,31 @@ function scrub(details: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+const AUDIT_COLUMNS = ['at', 'event', 'surface', 'actor_id', 'actor_email', 'actor_username', 'user_id', 'user_email', 'user_username', 'ip', 'user_agent', 'details'] as const;
+
 export class Audit {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** Every write action records an entry: compiled once. */
+  private readonly insert;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.insert = precompiledInsert(db, 'audit_log', AUDIT_COLUMNS);
+  }
 
   /** `db` is the transaction the change runs in, when there is one: the entry commits with it. */
   async record(e: AuditEvent, db: Kysely<Database> | Transaction<Database> = this.db): Promise<void> {
-    await db
-      .insertInto('audit_log')
-      .values({
-        at: nowMicros(),
-        event: e.event,
-        surface: e.meta.surface,
-        actor_id: e.actor?.id ?? null,
-        actor_email: e.actor?.email ?? null,
-        actor_username: e.actor?.username ?? null,
-        user_id: e.user?.id ?? null,
-        user_email: e.user?.email ?? null,
-        user_username: e.user?.username ?? null,
-        ip: e.meta.ip,
-        user_agent: truncateUserAgent(e.meta.userAgent),
-        details: JSON.stringify(scrub(e.details ?? {})),
-      })
-      .execute();
+    await this.insert(db, {
+      at: nowMicros(),
+      event: e.event,
+      surface: e.meta.surface,
+      actor_id: e.actor?.id ?? null,
+      actor_email: e.actor?.email ?? null,
+      actor_username: e.actor?.username ?? null,
+      user_id: e.user?.id ?? null,
+      user_email: e.user?.email ?? null,
+      user_username: e.user?.username ?? null,
+      ip: e.meta.ip,
+      user_agent: truncateUserAgent(e.meta.userAgent),
+      details: JSON.stringify(scrub(e.details ?? {})),
+    });
   }
 }

@@ -2,7 +2,7 @@
 // SHA-512 of the raw bytes, 10 h sliding expiry, a per-user cap that evicts the oldest.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { limitOf, precompiled } from '../store/db.js';
+import { limitOf, precompiled, precompiledInsert } from '../store/db.js';
 import { type ChangeEpoch, EpochCache } from '../store/read-cache.js';
 import type { Database, KnoxTokensTable } from '../store/schema.js';
 import type { User } from './accounts.js';
@@ -38,6 +38,30 @@ function knoxLookup(db: Kysely<Database>) {
   );
 }
 
+const KNOX_COLUMNS = ['id', 'digest', 'user_number', 'created', 'expires', 'last_used', 'ip', 'user_agent'] as const;
+
+/**
+ * The cap's prune (see `KnoxTokens.prune`) for a user, `now` and how many live tokens to keep;
+ * parameters: user, now, user, now, keep - 1.
+ */
+function pruneStatement(db: Kysely<Database>) {
+  const boundary = db
+    .selectFrom('knox_tokens as kept')
+    .select(['kept.created', 'kept.id'])
+    .where('kept.user_number', '=', 0)
+    .where('kept.expires', '>', 0)
+    .orderBy('kept.created', 'desc')
+    .orderBy('kept.id', 'desc')
+    .limit(limitOf(1))
+    .offset(0);
+  return precompiled(
+    db
+      .deleteFrom('knox_tokens')
+      .where('user_number', '=', 0)
+      .where((eb) => eb.or([eb('expires', '<=', 0), sql<boolean>`(${sql.ref('created')}, ${sql.ref('id')}) < (${boundary})`])),
+  );
+}
+
 export type KnoxCheck =
   | { ok: true; user: User; token: KnoxToken }
   | { ok: false; reason: 'invalid' | 'inactive' };
@@ -46,6 +70,10 @@ export class KnoxTokens {
   /** The authentication look-up runs on every knox request: compiled once, cached while nothing changed. */
   private readonly byDigest;
   private readonly cache: EpochCache<KnoxHit | undefined>;
+  /** A login writes these two: compiled once. */
+  private readonly insert;
+  private readonly pruneKeeping;
+  private readonly dropAll;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -55,6 +83,9 @@ export class KnoxTokens {
   ) {
     this.cache = new EpochCache(changeEpoch);
     this.byDigest = knoxLookup(db);
+    this.insert = precompiledInsert(db, 'knox_tokens', KNOX_COLUMNS);
+    this.pruneKeeping = pruneStatement(db);
+    this.dropAll = precompiled(db.deleteFrom('knox_tokens').where('user_number', '=', 0));
   }
 
   /**
@@ -99,7 +130,7 @@ export class KnoxTokens {
     };
     const limit = this.limit();
     if (limit > 0) await this.prune(trx, user.number, now, limit - 1);
-    await trx.insertInto('knox_tokens').values(record).execute();
+    await this.insert(trx, record);
     return { token: raw.toString('hex'), record };
   }
 
@@ -111,21 +142,8 @@ export class KnoxTokens {
    * temporary b-trees per login and the statement took six times as long.)
    */
   private async prune(trx: Kysely<Database>, userNumber: number, now: number, keep: number): Promise<void> {
-    const mine = trx.deleteFrom('knox_tokens').where('user_number', '=', userNumber);
-    if (keep === 0) {
-      await mine.execute();
-      return;
-    }
-    const boundary = trx
-      .selectFrom('knox_tokens as kept')
-      .select(['kept.created', 'kept.id'])
-      .where('kept.user_number', '=', userNumber)
-      .where('kept.expires', '>', now)
-      .orderBy('kept.created', 'desc')
-      .orderBy('kept.id', 'desc')
-      .limit(limitOf(1))
-      .offset(keep - 1);
-    await mine.where((eb) => eb.or([eb('expires', '<=', now), sql<boolean>`(${sql.ref('created')}, ${sql.ref('id')}) < (${boundary})`])).execute();
+    if (keep === 0) await this.dropAll(trx, [userNumber]);
+    else await this.pruneKeeping(trx, [userNumber, now, userNumber, now, keep - 1]);
   }
 
   /** Authenticates a presented token string: format, digest look-up, expiry (deleted), user activity. */

@@ -14,6 +14,7 @@
 // as the lock itself, when the lockout is given the outbox.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { precompiled } from '../store/db.js';
 import type { User } from './accounts.js';
 import type { Outbox } from './events/outbox.js';
 import { MICROS_PER_MINUTE, MICROS_PER_SECOND, nowMicros } from './time.js';
@@ -35,12 +36,24 @@ const MAX_WAIT_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What every successful login writes to the user's row, compiled once (on first use) per Lockout and its `within` copies. */
+interface SuccessStatements {
+  /** last_login, then the user's number; the streak, any lock and (`andRelease`) a lockout slot cleared. */
+  clear?: ReturnType<typeof precompiled>;
+  andRelease?: ReturnType<typeof precompiled>;
+}
+
 export class Lockout {
-  constructor(private readonly db: Kysely<Database>, readonly policy: LockoutPolicy, private readonly outbox: Pick<Outbox, 'record'> | null = null) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly policy: LockoutPolicy,
+    private readonly outbox: Pick<Outbox, 'record'> | null = null,
+    private readonly compiled: SuccessStatements = {},
+  ) {}
 
   /** The same policy and outbox, working through `trx` (a caller's transaction). */
   within(trx: Kysely<Database>): Lockout {
-    return new Lockout(trx, this.policy, this.outbox);
+    return new Lockout(trx, this.policy, this.outbox, this.compiled);
   }
 
   get enabled(): boolean {
@@ -99,6 +112,11 @@ export class Lockout {
 
   /** Settles a reserved attempt as a success: the streak, any lock and the slot are cleared. */
   async succeed(userNumber: number, also: { last_login?: number } = {}, db: Kysely<Database> = this.db): Promise<void> {
+    if (also.last_login !== undefined) {
+      this.compiled.andRelease ??= precompiled(this.loginSuccess(db).set({ login_pending: this.pendingAfterRelease() }));
+      await this.compiled.andRelease(db, [also.last_login, 0, null, null, userNumber]);
+      return;
+    }
     await db
       .updateTable('users')
       .set({ ...also, failed_logins: 0, last_failure_at: null, locked_until: null, login_pending: this.pendingAfterRelease() })
@@ -120,7 +138,8 @@ export class Lockout {
   /** Admin unlock and completed resets clear the streak and any lock; a login without a password (passkey, provider) too. */
   async clear(userNumber: number, also: { last_login?: number } = {}, db: Kysely<Database> = this.db): Promise<void> {
     if (also.last_login !== undefined) {
-      await db.updateTable('users').set({ ...also, failed_logins: 0, last_failure_at: null, locked_until: null }).where('number', '=', userNumber).execute();
+      this.compiled.clear ??= precompiled(this.loginSuccess(db));
+      await this.compiled.clear(db, [also.last_login, 0, null, null, userNumber]);
       return;
     }
     await db
@@ -166,6 +185,11 @@ export class Lockout {
   /** Attempts in flight, forgotten once their lease ran out. */
   private pendingNow(now: number) {
     return sql<number>`case when login_pending_until is null or login_pending_until <= ${now} then 0 else login_pending end`;
+  }
+
+  /** A login's success on the user's row: parameters last_login, 0, null, null, then (after any further SET) the user's number. */
+  private loginSuccess(db: Kysely<Database>) {
+    return db.updateTable('users').set({ last_login: 0, failed_logins: 0, last_failure_at: null, locked_until: null }).where('number', '=', 0);
   }
 
   private pendingAfterRelease() {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { type Compilable, CompiledQuery, type DatabaseConnection, type Driver, Kysely, type PostgresCursor, PostgresDialect, type RawBuilder, SqliteDialect, SqliteDriver, type SqliteDialectConfig, sql } from 'kysely';
+import type { Insertable } from 'kysely';
 import type { Database } from './schema.js';
 import { PgChangeFeed } from './change-feed.js';
 import { CHANGE_COUNT_TABLE } from './migration-change-count.js';
@@ -409,6 +410,19 @@ export function precompiled<Row>(query: Compilable<Row>): (db: Kysely<Database>,
     const result = await db.executeQuery<Row>({ ...compiled, parameters: params });
     return result.rows;
   };
+}
+
+/**
+ * A hot one-row INSERT compiled once (see `precompiled`): each call writes every column of
+ * `columns`, in that order, from the row it is given (a column the row lacks is written NULL).
+ */
+export function precompiledInsert<T extends keyof Database & string>(
+  db: Kysely<Database>,
+  table: T,
+  columns: readonly (keyof Database[T] & string)[],
+): (on: Kysely<Database>, row: Insertable<Database[T]>) => Promise<unknown> {
+  const run = precompiled(db.insertInto(table).values(Object.fromEntries(columns.map((c) => [c, null])) as any));
+  return (on, row) => run(on, columns.map((c) => (row as Record<string, unknown>)[c] ?? null));
 }
 
 /**

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Insertable, Kysely } from 'kysely';
 import type { Database, EventPublicationsTable } from '../../store/schema.js';
-import type { Dialect } from '../../store/db.js';
+import { type Dialect, precompiled, precompiledInsert } from '../../store/db.js';
 import { EventIds } from './ids.js';
 import { type Clock, type EventInput, TEST_EVENT_TYPE, envelopeBody, eventData, systemClock } from './model.js';
 import { newDelivery, subscribes } from './rows.js';
@@ -41,10 +41,22 @@ export interface RecordedEvent {
   deliveries: number;
 }
 
+/** The enabled endpoints, whose subscriptions an event is matched against. */
+function subscribersQuery(db: Kysely<Database>, dialect: Dialect) {
+  const q = db.selectFrom('webhook_endpoints').select(['id', 'events']).where('enabled', '=', 1);
+  // PostgreSQL: KEY SHARE keeps an endpoint from being deleted before this transaction ends,
+  // so its deliveries' foreign keys hold and the caller's change never fails for a webhook.
+  return dialect === 'postgres' ? q.forKeyShare() : q;
+}
+
 export class Outbox {
   private readonly ids = new EventIds();
   private readonly clock: Clock;
   private readonly listeners = new Set<() => void>();
+  // Every recorded event runs these two (a login among them): compiled once, on first use,
+  // through whichever handle comes first (every handle of one store compiles alike).
+  private insertEventRow?: ReturnType<typeof precompiledInsert<'events'>>;
+  private subscribers?: ReturnType<typeof precompiled<{ id: string; events: string }>>;
 
   constructor(private readonly o: OutboxOptions) {
     this.clock = o.clock ?? systemClock;
@@ -59,11 +71,8 @@ export class Outbox {
   async record(db: Kysely<Database>, event: EventInput, options: RecordOptions = {}): Promise<RecordedEvent> {
     if (!db.isTransaction) return db.transaction().execute((trx) => this.record(trx, event, options));
     const recorded = await this.insertEvent(db, event.type, eventData(event));
-    // PostgreSQL: KEY SHARE keeps an endpoint from being deleted before this transaction ends,
-    // so its deliveries' foreign keys hold and the caller's change never fails for a webhook.
-    let subscribers = db.selectFrom('webhook_endpoints').select(['id', 'events']).where('enabled', '=', 1);
-    if (this.o.dialect === 'postgres') subscribers = subscribers.forKeyShare();
-    const endpoints = await subscribers.execute();
+    this.subscribers ??= precompiled(subscribersQuery(db, this.o.dialect));
+    const endpoints = await this.subscribers(db, [1]);
     const targets = endpoints.filter((e) => subscribes(e.events, event.type));
     if (targets.length) {
       await db.insertInto('webhook_deliveries').values(targets.map((e) => newDelivery(e.id, recorded.id, event.type, recorded.occurred))).execute();
@@ -88,9 +97,7 @@ export class Outbox {
    */
   async recordMany(db: Kysely<Database>, events: readonly EventInput[]): Promise<number> {
     if (events.length === 0) return 0;
-    let subscribers = db.selectFrom('webhook_endpoints').select(['id', 'events']).where('enabled', '=', 1);
-    if (this.o.dialect === 'postgres') subscribers = subscribers.forKeyShare();
-    const endpoints = await subscribers.execute();
+    const endpoints = await subscribersQuery(db, this.o.dialect).execute();
     const rows = events.map((event) => {
       const occurred = this.clock.now();
       return { id: this.ids.next(occurred / 1000), type: event.type, occurred, body: envelopeBody(event.type, occurred, eventData(event)) };
@@ -135,7 +142,8 @@ export class Outbox {
   private async insertEvent(db: Kysely<Database>, type: string, data: Record<string, unknown>): Promise<Omit<RecordedEvent, 'deliveries'>> {
     const occurred = this.clock.now();
     const id = this.ids.next(occurred / 1000);
-    await db.insertInto('events').values({ id, type, occurred, body: envelopeBody(type, occurred, data) }).execute();
+    this.insertEventRow ??= precompiledInsert(db, 'events', ['id', 'type', 'occurred', 'body']);
+    await this.insertEventRow(db, { id, type, occurred, body: envelopeBody(type, occurred, data) });
     return { id, type, occurred };
   }
 }

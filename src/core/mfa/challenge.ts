@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
+import { precompiled } from '../../store/db.js';
 import { person, type User } from '../accounts.js';
 import { Audit, type RequestMeta } from '../audit.js';
 import type { FailureOutcome } from '../lockout.js';
@@ -87,6 +88,8 @@ function loginMethod(kind: ChallengeKind): string {
 
 export class MfaChallenges {
   private readonly clock: () => number;
+  /** Every password login asks it: compiled once. */
+  private readonly totpEnabledAt;
 
   constructor(
     private readonly d: MfaDeps,
@@ -95,6 +98,7 @@ export class MfaChallenges {
     private readonly count: (event: string) => void,
   ) {
     this.clock = d.clock ?? nowMicros;
+    this.totpEnabledAt = precompiled(d.db.selectFrom('mfa_totp').select('enabled_at').where('user_number', '=', 0));
   }
 
   /**
@@ -105,7 +109,7 @@ export class MfaChallenges {
    * `login.failure` with reason `mfa_required`.
    */
   async afterPassword(user: User, login: { kind: ChallengeKind | null; context?: ChallengeContext; meta: RequestMeta }): Promise<PasswordStepOutcome> {
-    const row = await this.d.db.selectFrom('mfa_totp').select('enabled_at').where('user_number', '=', user.number).executeTakeFirst();
+    const [row] = await this.totpEnabledAt(this.d.db, [user.number]);
     if (row?.enabled_at == null) return { required: false };
     if (login.kind === null) {
       this.d.metrics.logins.inc({ surface: login.meta.surface, result: 'mfa_required' });
