@@ -123,3 +123,16 @@ describe('cookies', () => {
     expect(wrong).toEqual([]);
   });
 });
+
+describe('LIMITs', () => {
+  it('are written with limitOf: SQLite prepares a statement whose LIMIT is a bound parameter again on every run', () => {
+    const wrong: string[] = [];
+    for (const file of files) {
+      fs.readFileSync(file, 'utf8').split('\n').forEach((line, n) => {
+        // A builder's .limit(…) whose argument is not limitOf(…), or a raw `limit ${…}` not through it.
+        if (/\.limit\((?!limitOf\()/.test(line) || /\blimit \$\{(?!limitOf\()/i.test(line)) wrong.push(`${path.relative(SRC, file)}:${n + 1}: ${line.trim()}`);
+      });
+    }
+    expect(wrong).toEqual([]);
+  });
+});

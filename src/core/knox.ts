@@ -78,7 +78,7 @@ export class KnoxTokens {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly metrics: Metrics,
-    private readonly limit: () => number,
+    private readonly cap: () => number,
     changeEpoch: ChangeEpoch | null = null,
   ) {
     this.cache = new EpochCache(changeEpoch);
@@ -106,7 +106,7 @@ export class KnoxTokens {
   /**
    * A login's token, written in the transaction that wrote the user's row: on PostgreSQL that
    * row's lock, on SQLite the single writer, serialises concurrent logins of one account, so
-   * 20 of them at once still leave exactly `limit` tokens.
+   * 20 of them at once still leave exactly `cap()` tokens.
    */
   issuer(ip: string | null, userAgent: string | null): Issuer<IssuedKnox, Pick<User, 'number'>> {
     return {
@@ -128,8 +128,8 @@ export class KnoxTokens {
       ip,
       user_agent: userAgent ? userAgent.slice(0, 256) : null,
     };
-    const limit = this.limit();
-    if (limit > 0) await this.prune(trx, user.number, now, limit - 1);
+    const cap = this.cap();
+    if (cap > 0) await this.prune(trx, user.number, now, cap - 1);
     await this.insert(trx, record);
     return { token: raw.toString('hex'), record };
   }
