@@ -36,11 +36,15 @@ const MAX_WAIT_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** What every successful login writes to the user's row, compiled once (on first use) per Lockout and its `within` copies. */
+/**
+ * What every successful login writes to the user's row (`loggedIn`), compiled once, on first
+ * use, per Lockout and its `within` copies. Parameters: last_login, then the user's number.
+ */
 interface SuccessStatements {
-  /** last_login, then the user's number; the streak, any lock and (`andRelease`) a lockout slot cleared. */
-  clear?: ReturnType<typeof precompiled>;
-  andRelease?: ReturnType<typeof precompiled>;
+  /** The streak and any lock cleared. */
+  unreserved?: ReturnType<typeof precompiled>;
+  /** The same, and the attempt's lockout slot given back. */
+  reserved?: ReturnType<typeof precompiled>;
 }
 
 export class Lockout {
@@ -110,18 +114,14 @@ export class Lockout {
     return this.countFailure(userNumber, true);
   }
 
-  /** Settles a reserved attempt as a success: the streak, any lock and the slot are cleared. */
-  async succeed(userNumber: number, also: { last_login?: number } = {}, db: Kysely<Database> = this.db): Promise<void> {
-    if (also.last_login !== undefined) {
-      this.compiled.andRelease ??= precompiled(this.loginSuccess(db).set({ login_pending: this.pendingAfterRelease() }));
-      await this.compiled.andRelease(db, [also.last_login, 0, null, null, userNumber]);
-      return;
-    }
-    await db
-      .updateTable('users')
-      .set({ ...also, failed_logins: 0, last_failure_at: null, locked_until: null, login_pending: this.pendingAfterRelease() })
-      .where('number', '=', userNumber)
-      .execute();
+  /**
+   * A login succeeded (a password, a passkey, a provider, a second step): `last_login`, the
+   * streak and any lock cleared, and, when the attempt reserved a lockout slot, the slot given back.
+   */
+  async loggedIn(userNumber: number, at: number, reserved: boolean, db: Kysely<Database> = this.db): Promise<void> {
+    const which = reserved ? 'reserved' : 'unreserved';
+    this.compiled[which] ??= precompiled(reserved ? this.loginSuccess(db).set({ login_pending: this.pendingAfterRelease() }) : this.loginSuccess(db));
+    await this.compiled[which](db, [at, 0, null, null, userNumber]);
   }
 
   /** Gives back a slot whose attempt was neither a failure nor a success (admin.md §2.3: a non-staff account). */
@@ -135,14 +135,9 @@ export class Lockout {
     return this.countFailure(userNumber, false);
   }
 
-  /** Admin unlock and completed resets clear the streak and any lock; a login without a password (passkey, provider) too. */
-  async clear(userNumber: number, also: { last_login?: number } = {}, db: Kysely<Database> = this.db): Promise<void> {
-    if (also.last_login !== undefined) {
-      this.compiled.clear ??= precompiled(this.loginSuccess(db));
-      await this.compiled.clear(db, [also.last_login, 0, null, null, userNumber]);
-      return;
-    }
-    await db
+  /** Admin unlock and completed resets clear the streak and any lock (a login: `loggedIn`). */
+  async clear(userNumber: number): Promise<void> {
+    await this.db
       .updateTable('users')
       .set({ failed_logins: 0, last_failure_at: null, locked_until: null })
       .where('number', '=', userNumber)

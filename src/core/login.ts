@@ -112,8 +112,7 @@ export async function recordLoginSuccess(
   d: { lockout: Lockout; audit: Audit; outbox: Pick<Outbox, 'record'> },
   s: { user: User; meta: RequestMeta; details: { method: string } & Record<string, unknown>; at: number; reserved: boolean },
 ): Promise<void> {
-  if (s.reserved) await d.lockout.succeed(s.user.number, { last_login: s.at }, trx);
-  else await d.lockout.clear(s.user.number, { last_login: s.at }, trx);
+  await d.lockout.loggedIn(s.user.number, s.at, s.reserved, trx);
   await d.audit.record({ event: 'login.success', meta: s.meta, user: person(s.user), details: s.details }, trx);
   await d.outbox.record(trx, { type: 'session.created', user: s.user, surface: s.meta.surface, method: s.details.method });
 }

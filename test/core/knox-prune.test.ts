@@ -45,6 +45,21 @@ async function idsOf(userNumber: number): Promise<string[]> {
 let serial = 0;
 const ID = (c: string) => `${c.repeat(8)}-0000-4000-8000-${String(++serial).padStart(12, '0')}`;
 
+/**
+ * With the cap at `cap`, a new user holding tokens created `ago` µs back (their ids sorting in
+ * the order given; `expired` ones past their expiry) is issued one more: the seeded ids, the new
+ * token's id, and the ids the user holds afterwards.
+ */
+async function issueAfter(cap: number, seeds: { ago: number; expired?: true }[]): Promise<{ ids: string[]; issued: string; left: string[] }> {
+  limit = cap;
+  const u = await user();
+  const now = nowMicros();
+  const ids = seeds.map((_, i) => ID('abcdefgh'[i]));
+  for (const [i, seed] of seeds.entries()) await token(u, ids[i], now - seed.ago, seed.expired ? now - 1 : undefined);
+  const issued = await knox.create({ number: u }, null, null);
+  return { ids, issued: issued.record.id, left: await idsOf(u) };
+}
+
 describe('the prune when a token is issued', () => {
   it('equal creation times: the highest ids are the newest and stay', async () => {
     limit = 3;
@@ -57,36 +72,18 @@ describe('the prune when a token is issued', () => {
   });
 
   it('a cap of 1 leaves only the new token', async () => {
-    limit = 1;
-    const u = await user();
-    await token(u, ID('a'), nowMicros() - 2_000_000);
-    await token(u, ID('b'), nowMicros() - 1_000_000);
-    const issued = await knox.create({ number: u }, null, null);
-    expect(await idsOf(u)).toEqual([issued.record.id]);
+    const { issued, left } = await issueAfter(1, [{ ago: 2_000_000 }, { ago: 1_000_000 }]);
+    expect(left).toEqual([issued]);
   });
 
   it('a cap of 2 keeps the newest live one; an expired newer one goes and holds no place', async () => {
-    limit = 2;
-    const u = await user();
-    const now = nowMicros();
-    const [a, b, c] = ['a', 'b', 'c'].map(ID);
-    await token(u, a, now - 3_000_000);
-    await token(u, b, now - 2_000_000);
-    await token(u, c, now - 1_000_000, now - 1);
-    const issued = await knox.create({ number: u }, null, null);
-    expect(await idsOf(u)).toEqual([b, issued.record.id].sort());
+    const { ids: [, b], issued, left } = await issueAfter(2, [{ ago: 3_000_000 }, { ago: 2_000_000 }, { ago: 1_000_000, expired: true }]);
+    expect(left).toEqual([b, issued].sort());
   });
 
   it('fewer live tokens than the cap keeps: only the expired ones go', async () => {
-    limit = 5;
-    const u = await user();
-    const now = nowMicros();
-    const [a, b, c] = ['a', 'b', 'c'].map(ID);
-    await token(u, a, now - 3_000_000);
-    await token(u, b, now - 2_000_000, now - 1);
-    await token(u, c, now - 1_000_000);
-    const issued = await knox.create({ number: u }, null, null);
-    expect(await idsOf(u)).toEqual([a, c, issued.record.id].sort());
+    const { ids: [a, , c], issued, left } = await issueAfter(5, [{ ago: 3_000_000 }, { ago: 2_000_000, expired: true }, { ago: 1_000_000 }]);
+    expect(left).toEqual([a, c, issued].sort());
   });
 
   it("another user's tokens are never touched", async () => {

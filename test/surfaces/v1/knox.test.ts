@@ -105,6 +105,42 @@ describe('the cap (V1_KNOX_TOKEN_LIMIT = 3)', () => {
   });
 });
 
+describe('the cap at its edges (V1_KNOX_TOKEN_LIMIT = 1, and 0 = unlimited)', () => {
+  const withCap = async (cap: string, run: (app: TestApp) => Promise<void>) => {
+    const app = await startV1({ V1_KNOX_TOKEN_LIMIT: cap });
+    try {
+      await run(app);
+    } finally {
+      await app.close();
+    }
+  };
+  const loginAt = (app: TestApp, u: TestUser) => request(app.url, 'POST', V1 + 'login-knox/', { json: { email: u.email, password: u.password } });
+  const mockAt = (app: TestApp, tok: string) => request(app.url, 'GET', V1 + 'mock-login/', { headers: tokenHeader(tok) });
+
+  it('a cap of 1: each login ends the one before; 10 at once leave exactly one working token', async () => {
+    await withCap('1', async (app) => {
+      const u = await registerUser(app.url);
+      const first = (await loginAt(app, u)).json.token;
+      const second = (await loginAt(app, u)).json.token;
+      expectJson(await mockAt(app, first), 401, 'Invalid token.');
+      expectJson(await mockAt(app, second), 200, 'Hello world.');
+      const burst = await Promise.all(Array.from({ length: 10 }, () => loginAt(app, u)));
+      expect(burst.map((r) => r.status)).toEqual(Array(10).fill(200));
+      const answers = await Promise.all([second, ...burst.map((r) => r.json.token)].map((tok) => mockAt(app, tok)));
+      expect(answers.filter((r) => r.status === 200)).toHaveLength(1);
+    });
+  });
+
+  it('0: no cap, every login keeps its token', async () => {
+    await withCap('0', async (app) => {
+      const u = await registerUser(app.url);
+      const tokens = [];
+      for (let i = 0; i < 5; i++) tokens.push((await loginAt(app, u)).json.token);
+      for (const tok of tokens) expectJson(await mockAt(app, tok), 200, 'Hello world.');
+    });
+  });
+});
+
 describe('logout-knox/ and logout-knox-all/', () => {
   it('logout-knox deletes only the token used; it is "Invalid token." afterwards', async () => {
     const u = await registerUser(t.url);
