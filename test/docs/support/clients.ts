@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generate } from 'otplib';
+import { nowMicros } from '../../../src/core/time.js';
 import type { TestApp } from '../../helpers/app.js';
 import { openBrowser, type TestBrowser } from '../../helpers/browser.js';
 import { startIdp, type TestIdp } from '../../helpers/oidc-idp.js';
@@ -127,11 +128,13 @@ export class Clients {
   async settle(t: TestApp, timeoutMs = 15_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const nowMicros = Date.now() * 1000;
+      // The service's own clock (monotonic, from the process start), which can run a little ahead
+      // of Date.now(): a delivery due "now" by it looked not yet due by the wall clock.
+      const now = nowMicros();
       const busy = await t.ctx.db
         .selectFrom('webhook_deliveries')
         .select('id')
-        .where((eb) => eb.or([eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', nowMicros)]), eb('lease_until', '>', nowMicros)]))
+        .where((eb) => eb.or([eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]), eb('lease_until', '>', now)]))
         .executeTakeFirst();
       if (!busy) return;
       if (Date.now() > until) throw new Error('webhook deliveries did not settle');
