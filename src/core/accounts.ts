@@ -53,6 +53,15 @@ export function ciKey(value: string | null | undefined): string | null {
   return value === null || value === undefined || value === '' ? null : value.toLowerCase();
 }
 
+/**
+ * The key to look an account up by, or null when none can match: empty, or holding a NUL
+ * (PostgreSQL text cannot store one, so no account has one; asking would be a database error
+ * there, a 500 instead of "no such account").
+ */
+function lookupKey(value: string): string | null {
+  return value.includes('\0') ? null : ciKey(value);
+}
+
 export function person(user: Pick<User, 'id' | 'email' | 'username'>): AuditPerson {
   return { id: user.id, email: user.email, username: user.username };
 }
@@ -92,13 +101,13 @@ export class Accounts {
   }
 
   byEmail(email: string, db: Db = this.db): Promise<User | undefined> {
-    const key = ciKey(email);
+    const key = lookupKey(email);
     if (key === null) return Promise.resolve(undefined);
     return this.userByEmail(db, [key]).then((rows) => rows[0]);
   }
 
   byUsername(username: string, db: Db = this.db): Promise<User | undefined> {
-    const key = ciKey(username);
+    const key = lookupKey(username);
     if (key === null) return Promise.resolve(undefined);
     return db.selectFrom('users').selectAll().where('username_ci', '=', key).executeTakeFirst();
   }

@@ -86,6 +86,12 @@ describe('field errors (§1.4)', () => {
   it('usernames may hold any characters', async () => {
     expect((await register(valid({ username: 'ünïcødé name/with@symbols' }))).status).toBe(201);
   });
+
+  it('but no NUL (DRF refuses it; PostgreSQL cannot store it): a 400, never a 500, on either database', async () => {
+    expectJson(await register(valid({ username: 'nul\u0000name' })), 400, 'Null characters are not allowed.');
+    expectJson(await register(valid({ username: '\u0000' })), 400, 'Null characters are not allowed.');
+    expectJson(await register(valid({ email: 'a\u0000b@example.com' })), 400, 'Email error. Enter a valid email address.');
+  });
 });
 
 describe('uniqueness', () => {
