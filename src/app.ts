@@ -16,7 +16,7 @@ import { loadV1Keys } from './core/v1-keys.js';
 import { JSON_LIMIT, MULTIPART_LIMIT } from './http/body.js';
 import { AccessLog, logDestination, loggerOptions } from './http/logging.js';
 import { type Surface, failuresOf, sendGeneric } from './http/surface.js';
-import { type Failures, failureReply } from './http/route.js';
+import { type Failures, answerFailure } from './http/route.js';
 import { registerOps } from './http/ops.js';
 import { isValidHost, routedPath } from './http/request.js';
 import type { Kv } from './kv/kv.js';
@@ -321,9 +321,6 @@ function installDispatch(app: FastifyInstance, ctx: AppContext, surfaces: Surfac
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const s = surfaceFor(surfaces, request.url);
     const failures = s ? failuresOf(s, request) : GENERIC_FAILURES;
-    const answer = failureReply(failures, err);
-    if (answer === failures.internal) request.log.error({ err }, 'unhandled error');
-    if (answer === failures.unavailable) request.log.warn({ reason: (err as Error).message }, 'dependency unavailable');
-    return sendGeneric(reply, answer);
+    return sendGeneric(reply, answerFailure(failures, err, request.log));
   });
 }

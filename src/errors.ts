@@ -46,3 +46,29 @@ export const OUTAGE_TEXT = 'Service temporarily unavailable.';
 export function isServiceUnavailable(err: unknown): boolean {
   return serviceUnavailableIn(err) !== null;
 }
+
+/**
+ * A value the database cannot take: text with a NUL character (PostgreSQL's text cannot hold
+ * one, so SQLite is refused it too and both databases answer alike), a number out of a column's
+ * range, a value PostgreSQL rejects as data (SQLSTATE class 22). Raised by the store before or
+ * instead of the database's own error; it is the client's input, so every surface answers it
+ * with its plain 400. The message names the kind of value, never the value (it may be a secret).
+ */
+export class UnacceptableValue extends Error {
+  readonly code = 'GATEHOUSE_UNACCEPTABLE_VALUE';
+
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`the database cannot take this value: ${reason}`, options);
+    this.name = 'UnacceptableValue';
+  }
+}
+
+/** The UnacceptableValue behind `err`, if any (itself, or the cause of a library's wrapper). */
+export function unacceptableValueIn(err: unknown): UnacceptableValue | null {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
+    if (e instanceof UnacceptableValue) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}

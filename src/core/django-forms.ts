@@ -19,6 +19,11 @@ function maxLengthMessage(max: number, length: number): string {
   return `Ensure this value has at most ${max} characters (it has ${length}).`;
 }
 
+/** ProhibitNullCharactersValidator, which every Django CharField runs after its length check. */
+export function nullCharactersProblem(value: string): string | null {
+  return value.includes('\0') ? 'Null characters are not allowed.' : null;
+}
+
 /** The MaxLengthValidator step: its message when `value` is longer than `max`, else null. */
 export function maxLengthProblem(value: string, max: number): string | null {
   const length = charLength(value);

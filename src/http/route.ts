@@ -9,7 +9,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { AppContext } from '../context.js';
 import type { SurfaceName } from '../config.js';
-import { isServiceUnavailable } from '../errors.js';
+import { isServiceUnavailable, unacceptableValueIn } from '../errors.js';
 import { type BodyKind, type ParsedBody, parseBody } from './body.js';
 import { type GenericReply, sendGeneric } from './surface.js';
 
@@ -185,8 +185,23 @@ export function failureReply(failures: Failures, err: FastifyError | Error): Gen
   const e = err as FastifyError;
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) return failures.tooLarge;
   if (isServiceUnavailable(err)) return failures.unavailable;
+  // A value the database cannot take (a NUL in text, a number out of range) came from the client.
+  if (unacceptableValueIn(err)) return failures.badRequest;
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) return failures.badRequest;
   return failures.internal;
+}
+
+/** `failureReply`, with the one log line each kind of failure gets (never a value, never a query). */
+export function answerFailure(failures: Failures, err: FastifyError | Error, log: FastifyRequest['log']): GenericReply {
+  const answer = failureReply(failures, err);
+  if (answer === failures.internal) log.error({ err }, 'unhandled error');
+  // The database or Redis is down or slow (v1.md §0.13): the client may retry; nothing to debug.
+  else if (answer === failures.unavailable) log.warn({ reason: err.message }, 'dependency unavailable');
+  else {
+    const refused = unacceptableValueIn(err);
+    if (refused) log.warn({ reason: refused.message }, 'bad request: a value the database cannot take');
+  }
+  return answer;
 }
 
 interface RequestState<A> {
@@ -310,11 +325,7 @@ function mountRoute<A>(app: FastifyInstance, ctx: AppContext, style: Style<A>, r
   };
 
   const errorHandler = (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const answer = failureReply(style.failures, err);
-    if (answer === style.failures.internal) request.log.error({ err }, 'unhandled error');
-    // The database or Redis is down or slow (v1.md §0.13): the client may retry; nothing to debug.
-    if (answer === style.failures.unavailable) request.log.warn({ reason: (err as Error).message }, 'dependency unavailable');
-    return sendGeneric(reply, answer);
+    return sendGeneric(reply, answerFailure(style.failures, err, request.log));
   };
 
   const served = Object.keys(route.methods) as Method[];

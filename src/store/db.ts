@@ -9,7 +9,7 @@ import type { Database } from './schema.js';
 import { PgChangeFeed } from './change-feed.js';
 import { CHANGE_COUNT_TABLE } from './migration-change-count.js';
 import { type ChangeEpoch, type StatementEffect, WriteTracker, statementEffect } from './read-cache.js';
-import { ServiceUnavailable } from '../errors.js';
+import { ServiceUnavailable, UnacceptableValue } from '../errors.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -210,21 +210,25 @@ class GuardedStatement {
 
   all(...params: unknown[]): unknown[] {
     this.tracker.ran(this.effect);
+    refuseUnacceptable(params);
     return sqliteGuard(() => this.stmt.all(...params));
   }
 
   get(...params: unknown[]): unknown {
     this.tracker.ran(this.effect);
+    refuseUnacceptable(params);
     return sqliteGuard(() => this.stmt.get(...params));
   }
 
   run(...params: unknown[]): SQLite.RunResult {
     this.tracker.ran(this.effect);
+    refuseUnacceptable(params);
     return sqliteGuard(() => this.stmt.run(...params));
   }
 
   iterate(...params: unknown[]): IterableIterator<unknown> {
     this.tracker.ran(this.effect);
+    refuseUnacceptable(params);
     return sqliteGuard(() => this.stmt.iterate(...params));
   }
 }
@@ -239,7 +243,25 @@ function sqliteGuard<T>(op: () => T): T {
     if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) {
       throw new ServiceUnavailable('database', 'locked by another connection', { cause: err });
     }
+    // A string or blob over SQLite's length limit; a value of the wrong type for an INTEGER
+    // PRIMARY KEY. Both come from what a client sent.
+    if (code === 'SQLITE_TOOBIG') throw new UnacceptableValue('too large', { cause: err });
+    if (code === 'SQLITE_MISMATCH') throw new UnacceptableValue('of the wrong type', { cause: err });
     throw err;
+  }
+}
+
+/**
+ * Refuses text with a NUL character before either database sees it: PostgreSQL cannot store
+ * one (nor compare with one), and SQLite, which could, is held to the same rule so that both
+ * answer alike. A surface's own field check says it first in that surface's words; this is the
+ * floor under every path that has none (a query parameter, a free-text field).
+ */
+function refuseUnacceptable(params: readonly unknown[]): void {
+  for (const p of params) {
+    // better-sqlite3 takes the parameters spread or (as Kysely passes them) as one array.
+    if (Array.isArray(p)) refuseUnacceptable(p);
+    else if (typeof p === 'string' && p.includes('\0')) throw new UnacceptableValue('text with a NUL character');
   }
 }
 
@@ -360,9 +382,14 @@ class GuardedClient {
   private async run(sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> {
     // Fail at once rather than queue a statement (a rollback, say) behind one that never answered.
     if (this.broken) throw new ServiceUnavailable('database', 'connection lost', { cause: this.broken });
+    refuseUnacceptable(parameters);
     try {
       return await this.client.query(sql, parameters as unknown[]);
     } catch (err) {
+      // data_exception: a value out of a column's range, text that is not a number or a UUID, ...
+      if (typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('22')) {
+        throw new UnacceptableValue(`refused as data (SQLSTATE ${(err as { code: string }).code})`, { cause: err });
+      }
       const outage = pgOutage(err);
       if (!outage) throw err;
       if (outage.broken) this.broken = err as Error;

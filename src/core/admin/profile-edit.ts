@@ -4,7 +4,7 @@
 import type { ProfileFields } from '../profiles.js';
 import { isValidUrl } from '../validators.js';
 import { charLength, pyStrip } from '../text.js';
-import { type FormErrors, orderErrors } from '../django-forms.js';
+import { type FormErrors, nullCharactersProblem, orderErrors } from '../django-forms.js';
 
 export const PROFILE_KEYS = ['bio', 'instagram'] as const;
 const INSTAGRAM_MAX = 255;
@@ -20,12 +20,18 @@ export type ProfileCheck = { ok: true; fields: ProfileFields } | { ok: false; er
 export function checkProfileEdit(input: ProfileFields, known: FormErrors = {}): ProfileCheck {
   const errors: FormErrors = { ...known };
   const fields: ProfileFields = {};
-  if (input.bio !== undefined && !errors.bio) fields.bio = input.bio;
+  if (input.bio !== undefined && !errors.bio) {
+    const nul = nullCharactersProblem(input.bio);
+    if (nul) errors.bio = [nul];
+    else fields.bio = input.bio;
+  }
   if (input.instagram !== undefined && !errors.instagram) {
     const value = pyStrip(input.instagram);
     const problems: string[] = [];
     if (charLength(value) > INSTAGRAM_MAX) problems.push(PROFILE_MESSAGES.instagramTooLong);
     if (value !== '' && !isValidUrl(value)) problems.push(PROFILE_MESSAGES.invalidUrl);
+    const nul = problems.length ? null : nullCharactersProblem(value);
+    if (nul) problems.push(nul);
     if (problems.length) errors.instagram = problems;
     else fields.instagram = value;
   }

@@ -1,7 +1,7 @@
 // The editable fields of a user (admin.md §2.5) and their rules. The UI reads them from a
 // form and the API from a JSON body; both hand the values here, so the rules and their
 // messages exist once. Uniqueness is checked later, by the action, against the database.
-import { FORM_WORDS, type FormErrors, maxLengthProblem, orderErrors } from '../django-forms.js';
+import { FORM_WORDS, type FormErrors, maxLengthProblem, nullCharactersProblem, orderErrors } from '../django-forms.js';
 import { pyStrip } from '../text.js';
 import { isValidEmail } from '../validators.js';
 
@@ -66,12 +66,15 @@ function normaliseText(raw: string | null, rule: TextRule): string | null {
   return trimmed === '' && rule.optional ? null : trimmed;
 }
 
-// Every failing rule is reported, in the order of the spec's table (format, then length).
+// Every failing rule is reported, in the order of the spec's table (format, then length), then
+// Django's NUL rule.
 function textProblems(value: string | null, rule: TextRule): string[] {
   if (value === null) return [];
   const problems: string[] = [];
   if (rule.email && !isValidEmail(value)) problems.push(EDIT_MESSAGES.invalidEmail);
   const tooLong = maxLengthProblem(value, rule.max);
   if (tooLong) problems.push(tooLong);
+  const nul = nullCharactersProblem(value);
+  if (nul) problems.push(nul);
   return problems;
 }

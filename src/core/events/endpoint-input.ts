@@ -20,6 +20,7 @@ export const MESSAGES = {
   required: 'This field is required.',
   null: 'This field may not be null.',
   notString: 'Not a valid string.',
+  nullCharacters: 'Null characters are not allowed.',
   blank: 'This field may not be blank.',
   maxLength: (n: number) => `Ensure this field has no more than ${n} characters.`,
   url: 'Enter a valid URL.',
@@ -57,6 +58,7 @@ function text(v: unknown, opts: { allowBlank: boolean; max: number }): Check<str
   const s = String(v).trim();
   if (s === '' && !opts.allowBlank) return { ok: false, errors: [MESSAGES.blank] };
   if ([...s].length > opts.max) return { ok: false, errors: [MESSAGES.maxLength(opts.max)] };
+  if (s.includes('\0')) return { ok: false, errors: [MESSAGES.nullCharacters] };
   return { ok: true, value: s };
 }
 

@@ -26,15 +26,12 @@ export function emailField(accounts: AccountReads, opts: { required: boolean; ex
   };
 }
 
-/** DRF's CharField refuses NUL (and PostgreSQL text cannot store one). */
-const noNullCharacters: Validator = (v) => (v.includes('\0') ? 'Null characters are not allowed.' : null);
-
-/** `username`: unique → ≤ 250; any characters but NUL. */
+/** `username`: unique → ≤ 250; any characters but NUL (validate() refuses NUL in every field). */
 export function usernameField(accounts: AccountReads, opts: { required: boolean; except?: Pick<User, 'number'> }): FieldSpec {
   return {
     key: 'username',
     required: opts.required,
-    validators: [unique((v) => accounts.usernameTaken(v, opts.except?.number), USERNAME_TAKEN), maxLength(250), noNullCharacters],
+    validators: [unique((v) => accounts.usernameTaken(v, opts.except?.number), USERNAME_TAKEN), maxLength(250)],
   };
 }
 

@@ -12,6 +12,8 @@ export const V1_WORDS: FieldWords = {
   blank: (key) => `${titleKey(key)} field cannot be blank.`,
 };
 
+export const NULL_CHARACTERS = 'Null characters are not allowed.';
+
 /** One validator of a field's cleaned value: a message, or null when it passes. */
 export type Validator = (value: string) => string | null | Promise<string | null>;
 
@@ -51,10 +53,13 @@ export async function validate(body: unknown, fields: readonly FieldSpec[]): Pro
     }
     if (!r.present || r.value === null) continue;
     values[f.key] = r.value;
+    const before = errors.length;
     for (const check of f.validators ?? []) {
       const problem = await check(r.value);
       if (problem !== null) errors.push(problem);
     }
+    // DRF's CharField rule, for a value its own checks let through (PostgreSQL could not store it).
+    if (errors.length === before && r.value.includes('\0')) errors.push(NULL_CHARACTERS);
   }
   return errors.length ? { ok: false, errors } : { ok: true, values, data: dict.data };
 }
