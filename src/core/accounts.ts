@@ -96,7 +96,9 @@ export class Accounts {
     return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** No one has a number that is not a safe integer (a huge one would be out of PostgreSQL's range). */
   byNumber(number: number, db: Db = this.db): Promise<User | undefined> {
+    if (!Number.isSafeInteger(number)) return Promise.resolve(undefined);
     return db.selectFrom('users').selectAll().where('number', '=', number).executeTakeFirst();
   }
 

@@ -104,6 +104,8 @@ const hostileString = fc.oneof(
   { arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }), weight: 2 },
   { arbitrary: fc.constantFrom('', ' ', '\u0000', 'a\u0000b', '\uFEFF', '\u202E', '%00', '../../etc/passwd', '<script>alert(1)</script>', "' OR 1=1 --", '${7*7}', '{{7*7}}', 'null', 'NaN', 'true', '0', '-1', '1e309', '__proto__', 'constructor', 'toString', '\\', '%', '%%', '\u00ff', '\u0085', 'x'.repeat(129), ' padded '), weight: 3 },
   { arbitrary: fc.integer({ min: 129, max: 3000 }).map((n) => 'A'.repeat(n)), weight: 1 },
+  // Text PostgreSQL cannot hold, in an otherwise ordinary value (a bio, a search).
+  { arbitrary: fc.string({ maxLength: 12 }).map((s) => `${s}\u0000${s}`), weight: 1 },
 );
 
 const hostileNumber = fc.oneof(
