@@ -348,6 +348,18 @@ describe('format detection and encoding', () => {
     expect(summary).toMatchObject({ imported: 1, rejected: 1 });
     expect(issues).toEqual([{ kind: 'rejected', line: 2, record: 1, reason: 'full_name: not valid UTF-8 (convert the file to UTF-8 first)' }]);
   });
+
+  it('rejects a record with a NUL in a name (no database takes it) and imports the rest', async () => {
+    const lines = [
+      JSON.stringify({ email: 'nul1@example.com', full_name: 'Zo\u0000e' }),
+      JSON.stringify({ email: 'nul2@example.com', first_name: 'A', last_name: 'B\u0000' }),
+      JSON.stringify({ email: 'nul3@example.com', full_name: 'Fine' }),
+    ];
+    const { summary, issues } = await run(write('nul.jsonl', lines.join('\n')));
+    expect(summary).toMatchObject({ imported: 1, rejected: 2 });
+    expect(issues.map((i) => i.reason)).toEqual(['full_name: contains a NUL character', 'last_name: contains a NUL character']);
+    expect(await t.ctx.accounts.byEmail('nul3@example.com')).toMatchObject({ full_name: 'Fine' });
+  });
 });
 
 describe('batches and progress', () => {

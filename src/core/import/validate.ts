@@ -104,6 +104,8 @@ function fullName(f: Record<string, unknown>): string {
 function checkedText(name: string, value: unknown): string | null | undefined {
   const raw = text(name, value);
   if (raw?.includes('\uFFFD')) throw new Rejection(`${name}: not valid UTF-8 (convert the file to UTF-8 first)`);
+  // Neither database takes it (the store refuses it for both, as PostgreSQL must).
+  if (raw?.includes('\0')) throw new Rejection(`${name}: contains a NUL character`);
   return raw;
 }
 
