@@ -209,26 +209,26 @@ class GuardedStatement {
   }
 
   all(...params: unknown[]): unknown[] {
-    this.tracker.ran(this.effect);
     refuseUnacceptable(params);
+    this.tracker.ran(this.effect);
     return sqliteGuard(() => this.stmt.all(...params));
   }
 
   get(...params: unknown[]): unknown {
-    this.tracker.ran(this.effect);
     refuseUnacceptable(params);
+    this.tracker.ran(this.effect);
     return sqliteGuard(() => this.stmt.get(...params));
   }
 
   run(...params: unknown[]): SQLite.RunResult {
-    this.tracker.ran(this.effect);
     refuseUnacceptable(params);
+    this.tracker.ran(this.effect);
     return sqliteGuard(() => this.stmt.run(...params));
   }
 
   iterate(...params: unknown[]): IterableIterator<unknown> {
-    this.tracker.ran(this.effect);
     refuseUnacceptable(params);
+    this.tracker.ran(this.effect);
     return sqliteGuard(() => this.stmt.iterate(...params));
   }
 }
