@@ -46,6 +46,13 @@ describe('v1 fields (DRF CharField words)', () => {
     expect((read.json as { bio: string }).bio).toBe('before');
   });
 
+  it('a lone surrogate (JSON "\\ud800") is DRF\u2019s other CharField rule: 400, not stored as U+FFFD', async () => {
+    const r = await api(t, 'POST', '/v1/user/profile/collector/', memberAuth, { json: { bio: 'a\ud800b', instagram: '' } });
+    expect([r.status, r.json]).toEqual([400, 'Surrogate characters are not allowed: U+D800.']);
+    const pair = await api(t, 'POST', '/v1/user/profile/collector/', memberAuth, { json: { bio: 'a\ud83d\ude00b', instagram: '' } });
+    expect([pair.status, (pair.json as { bio: string }).bio]).toEqual([201, 'a\u{1F600}b']);
+  });
+
   it('a form-encoded body spells NUL as %00: the same answer', async () => {
     const r = await api(t, 'POST', '/v1/user/profile/collector/', memberAuth, {
       body: 'bio=a%00b&instagram=',

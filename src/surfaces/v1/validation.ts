@@ -3,6 +3,7 @@
 // only when no field failed. The words are the original's: "<Key> field is required." etc.
 import { type FieldWords, charLength, isPlainObject, stringField, titleKey } from '../../http/fields.js';
 import { pythonTypeName } from '../../http/body.js';
+import { DRF_TEXT } from '../../http/drf-fields.js';
 import { isValidEmail, isValidUrl } from '../../core/validators.js';
 
 export const V1_WORDS: FieldWords = {
@@ -11,8 +12,6 @@ export const V1_WORDS: FieldWords = {
   invalid: (key) => `${titleKey(key)} error. Not a valid string.`,
   blank: (key) => `${titleKey(key)} field cannot be blank.`,
 };
-
-export const NULL_CHARACTERS = 'Null characters are not allowed.';
 
 /** One validator of a field's cleaned value: a message, or null when it passes. */
 export type Validator = (value: string) => string | null | Promise<string | null>;
@@ -58,8 +57,13 @@ export async function validate(body: unknown, fields: readonly FieldSpec[]): Pro
       const problem = await check(r.value);
       if (problem !== null) errors.push(problem);
     }
-    // DRF's CharField rule, for a value its own checks let through (PostgreSQL could not store it).
-    if (errors.length === before && r.value.includes('\0')) errors.push(NULL_CHARACTERS);
+    // DRF's CharField rules (no NUL, no lone surrogate), for a value its own checks let through.
+    if (errors.length === before) {
+      for (const rule of DRF_TEXT) {
+        const problem = await rule(r.value);
+        if (problem !== null) errors.push(problem);
+      }
+    }
   }
   return errors.length ? { ok: false, errors } : { ok: true, values, data: dict.data };
 }
