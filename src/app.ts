@@ -121,7 +121,11 @@ export async function buildApp(configIn: Config, options: BuildOptions = {}): Pr
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy.length ? [...config.trustProxy] : false,
     bodyLimit: MULTIPART_LIMIT,
-    return503OnClosing: true,
+    // During a drain, a request that arrives on a connection already in use is served (Fastify
+    // adds `Connection: close`, so the client's next request goes elsewhere) instead of getting
+    // Fastify's own 503 body, which is no surface's shape and carries no Retry-After. The
+    // database and Redis stay open until the last connection has ended.
+    return503OnClosing: false,
     forceCloseConnections: options.forceCloseConnections ? true : 'idle',
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 1000 },
     // Errors Fastify raises before routing (a malformed URL): a plain JSON 400, never HTML.

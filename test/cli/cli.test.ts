@@ -1,6 +1,7 @@
 // The real command line, as an operator runs it: `node bin/gatehouse.js …` on the built code.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -125,5 +126,38 @@ describe('gatehouse command line', () => {
     expect(out).not.toContain('supersecretvalue');
     expect(out).not.toContain('cookiesecret');
     expect(out).toContain('draining in-flight requests');
+  });
+
+  it('a request that arrives during the drain, on a connection already in use, is served in its surface\u2019s words and the connection closed', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no listening line: ' + out)), 20_000);
+      child.stdout.on('data', () => {
+        const m = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+    });
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let answer = '';
+    socket.on('data', (d) => (answer += d));
+    // The request has begun (so the connection is not idle) when the drain starts.
+    socket.write('GET /v1/user/mock-login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    await new Promise((r) => setTimeout(r, 100));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    for (let i = 0; i < 100 && !out.includes('draining in-flight requests'); i++) await new Promise((r) => setTimeout(r, 20));
+    socket.write('\r\n');
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answer.toLowerCase()).toContain('connection: close');
+    expect(answer).toContain('"Authentication credentials were not provided."');
+    expect(await exit).toBe(0);
   });
 });
