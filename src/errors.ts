@@ -28,9 +28,14 @@ export class ServiceUnavailable extends Error {
  * library may wrap the error it got from below, e.g. a rollback failing after a lost connection).
  */
 export function serviceUnavailableIn(err: unknown): ServiceUnavailable | null {
+  return errorIn(err, ServiceUnavailable);
+}
+
+/** The first error of `kind` in `err`'s chain of causes (a few levels deep), or null. */
+function errorIn<T extends Error>(err: unknown, kind: new (...args: any[]) => T): T | null {
   let e: unknown = err;
   for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
-    if (e instanceof ServiceUnavailable) return e;
+    if (e instanceof kind) return e;
     e = (e as { cause?: unknown }).cause;
   }
   return null;
@@ -65,10 +70,5 @@ export class UnacceptableValue extends Error {
 
 /** The UnacceptableValue behind `err`, if any (itself, or the cause of a library's wrapper). */
 export function unacceptableValueIn(err: unknown): UnacceptableValue | null {
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
-    if (e instanceof UnacceptableValue) return e;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return null;
+  return errorIn(err, UnacceptableValue);
 }

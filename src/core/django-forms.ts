@@ -19,7 +19,10 @@ function maxLengthMessage(max: number, length: number): string {
   return `Ensure this value has at most ${max} characters (it has ${length}).`;
 }
 
-/** ProhibitNullCharactersValidator, which every Django CharField runs after its length check. */
+/**
+ * Django's ProhibitNullCharactersValidator, which every CharField (a form's, and DRF's) runs after
+ * its length check; the one place its words live.
+ */
 export function nullCharactersProblem(value: string): string | null {
   return value.includes('\0') ? 'Null characters are not allowed.' : null;
 }

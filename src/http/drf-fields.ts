@@ -5,6 +5,7 @@
 import { DRF_WORDS, type StringFieldOptions, charLength, isPlainObject, stringField } from './fields.js';
 import { pythonTypeName } from './body.js';
 import { isValidEmail } from '../core/validators.js';
+import { nullCharactersProblem } from '../core/django-forms.js';
 import type { GenericReply } from './surface.js';
 
 /** A body's fields: a JSON object, form fields, or multipart fields with files as UploadedFile. */
@@ -43,21 +44,17 @@ export function minChars(limit: number): CharRule {
 /** DRF's EmailField format check. */
 export const validEmail: CharRule = (value) => (isValidEmail(value) ? null : 'Enter a valid email address.');
 
-/** Does an account match this value? A value with a NUL matches none (PostgreSQL text cannot hold one), unasked. */
+/** Does an account match this value? (Accounts' look-ups: a value with a NUL matches none.) */
 export type AccountMatch = (value: string) => Promise<boolean>;
-
-function matches(match: AccountMatch, value: string): Promise<boolean> {
-  return value.includes('\0') ? Promise.resolve(false) : match(value);
-}
 
 /** Uniqueness: fails when an account matches. */
 export function unique(match: AccountMatch, message: string): CharRule {
-  return async (value) => ((await matches(match, value)) ? message : null);
+  return async (value) => ((await match(value)) ? message : null);
 }
 
 /** Existence: fails when no account matches. */
 export function exists(match: AccountMatch, message: string): CharRule {
-  return async (value) => ((await matches(match, value)) ? null : message);
+  return async (value) => ((await match(value)) ? null : message);
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -67,7 +64,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * original answered, they keep values PostgreSQL would refuse out of the database.
  */
 export const DRF_TEXT: readonly CharRule[] = [
-  (value) => (value.includes('\0') ? 'Null characters are not allowed.' : null),
+  nullCharactersProblem,
   (value) => {
     const lone = LONE_SURROGATE.exec(value);
     return lone ? `Surrogate characters are not allowed: U+${lone[0].charCodeAt(0).toString(16).toUpperCase()}.` : null;

@@ -387,9 +387,8 @@ class GuardedClient {
       return await this.client.query(sql, parameters as unknown[]);
     } catch (err) {
       // data_exception: a value out of a column's range, text that is not a number or a UUID, ...
-      if (typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('22')) {
-        throw new UnacceptableValue(`refused as data (SQLSTATE ${(err as { code: string }).code})`, { cause: err });
-      }
+      const code = (err as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && code.startsWith('22')) throw new UnacceptableValue(`refused as data (SQLSTATE ${code})`, { cause: err });
       const outage = pgOutage(err);
       if (!outage) throw err;
       if (outage.broken) this.broken = err as Error;

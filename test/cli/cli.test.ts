@@ -1,5 +1,5 @@
 // The real command line, as an operator runs it: `node bin/gatehouse.js …` on the built code.
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -100,20 +100,8 @@ describe('gatehouse command line', () => {
   });
 
   it('serve answers, keeps its key in DATA_DIR, logs no secrets, and exits cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no listening line: ' + out)), 20_000);
-      child.stdout.on('data', () => {
-        const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-    });
+    const server = await startServe();
+    const { child, url } = server;
     const health = await fetch(url + '/healthz');
     expect(health.status).toBe(200);
     const ready = await fetch(url + '/readyz');
@@ -123,27 +111,15 @@ describe('gatehouse command line', () => {
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(fs.existsSync(path.join(dataDir, 'secret_key'))).toBe(true);
-    expect(out).not.toContain('supersecretvalue');
-    expect(out).not.toContain('cookiesecret');
-    expect(out).toContain('draining in-flight requests');
+    expect(server.out()).not.toContain('supersecretvalue');
+    expect(server.out()).not.toContain('cookiesecret');
+    expect(server.out()).toContain('draining in-flight requests');
   });
 
   it('a request that arrives during the drain, on a connection already in use, is served in its surface\u2019s words and the connection closed', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no listening line: ' + out)), 20_000);
-      child.stdout.on('data', () => {
-        const m = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-    });
-    const socket = net.connect(port, '127.0.0.1');
+    const server = await startServe();
+    const { child, url } = server;
+    const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     let answer = '';
     socket.on('data', (d) => (answer += d));
@@ -152,7 +128,7 @@ describe('gatehouse command line', () => {
     await new Promise((r) => setTimeout(r, 100));
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
-    for (let i = 0; i < 100 && !out.includes('draining in-flight requests'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && !server.out().includes('draining in-flight requests'); i++) await new Promise((r) => setTimeout(r, 20));
     socket.write('\r\n');
     await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     expect(answer).toMatch(/^HTTP\/1\.1 401 /);
@@ -161,3 +137,22 @@ describe('gatehouse command line', () => {
     expect(await exit).toBe(0);
   });
 });
+
+/** `gatehouse serve` on a free port, once it says where it listens; `out()` is everything it printed so far. */
+async function startServe(): Promise<{ child: ChildProcess; url: string; out: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no listening line: ' + out)), 20_000);
+    child.stdout!.on('data', () => {
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  return { child, url, out: () => out };
+}

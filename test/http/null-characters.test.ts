@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../src/core/accounts.js';
 import type { TestApp } from '../helpers/app.js';
-import { api, knoxHeader, makeUser, startAdminApp } from '../surfaces/admin/support.js';
+import { api, knoxHeader, makeUser, postForm, startAdminApp, uiLogin } from '../surfaces/admin/support.js';
 
 const NUL = 'Null characters are not allowed.';
 let t: TestApp;
@@ -87,6 +87,25 @@ describe('admin API fields (Django form words)', () => {
     const id = (made.json as { id: string }).id;
     const r = await api(t, 'PATCH', `/admin/api/profiles/artist/${id}/`, rootAuth, { json: { bio: 'a\u0000b' } });
     expect([r.status, r.json]).toEqual([400, { bio: [NUL] }]);
+  });
+});
+
+describe('the admin UI (the same core rules, through a form)', () => {
+  it('a user edit form with a NUL in a field: the page again with the message, nothing changed', async () => {
+    const target = await makeUser(t.ctx, { username: 'nul-ui-target', fullName: 'Kept In UI' });
+    const c = await uiLogin(t, 'nul-root');
+    const r = await postForm(c, `/admin/users/${target.id}/`, { full_name: 'x\u0000y', email: '', username: 'nul-ui-target', phone: '', contacts: '', is_active: 'on' });
+    expect(r.status).toBe(200);
+    expect(r.text).toContain(NUL);
+    const row = await t.ctx.db.selectFrom('users').select('full_name').where('id', '=', target.id).executeTakeFirstOrThrow();
+    expect(row.full_name).toBe('Kept In UI');
+  });
+
+  it('a search with a NUL: the UI\u2019s own 400 page, never a 500', async () => {
+    const c = await uiLogin(t, 'nul-root');
+    const r = await c.get('/admin/users/?q=a%00b');
+    expect(r.status).toBe(400);
+    expect(r.headers.get('content-type')).toMatch(/^text\/html/);
   });
 });
 

@@ -30,7 +30,7 @@ export function checkProfileEdit(input: ProfileFields, known: FormErrors = {}): 
     const problems: string[] = [];
     if (charLength(value) > INSTAGRAM_MAX) problems.push(PROFILE_MESSAGES.instagramTooLong);
     if (value !== '' && !isValidUrl(value)) problems.push(PROFILE_MESSAGES.invalidUrl);
-    const nul = problems.length ? null : nullCharactersProblem(value);
+    const nul = nullCharactersProblem(value);
     if (nul) problems.push(nul);
     if (problems.length) errors.instagram = problems;
     else fields.instagram = value;

@@ -3,6 +3,7 @@
 // back as `{"<field>": ["<message>", …]}` with DRF's wording where DRF has a word for it.
 import { ADDRESS_NOT_ALLOWED, type AddressGuard } from './address-guard.js';
 import { EVENT_TYPES } from './model.js';
+import { nullCharactersProblem } from '../django-forms.js';
 
 export type FieldErrors = Record<string, string[]>;
 
@@ -20,7 +21,6 @@ export const MESSAGES = {
   required: 'This field is required.',
   null: 'This field may not be null.',
   notString: 'Not a valid string.',
-  nullCharacters: 'Null characters are not allowed.',
   blank: 'This field may not be blank.',
   maxLength: (n: number) => `Ensure this field has no more than ${n} characters.`,
   url: 'Enter a valid URL.',
@@ -58,7 +58,8 @@ function text(v: unknown, opts: { allowBlank: boolean; max: number }): Check<str
   const s = String(v).trim();
   if (s === '' && !opts.allowBlank) return { ok: false, errors: [MESSAGES.blank] };
   if ([...s].length > opts.max) return { ok: false, errors: [MESSAGES.maxLength(opts.max)] };
-  if (s.includes('\0')) return { ok: false, errors: [MESSAGES.nullCharacters] };
+  const nul = nullCharactersProblem(s);
+  if (nul) return { ok: false, errors: [nul] };
   return { ok: true, value: s };
 }
 

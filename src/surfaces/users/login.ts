@@ -17,8 +17,7 @@ async function login({ ctx, request, reply, auth }: UsersCall): Promise<GenericR
   if (typeof username !== 'string' || typeof password !== 'string' || username === '' || password === '') {
     return REPLY.credentialsRequired;
   }
-  // PostgreSQL text cannot hold NUL, so no account has one; don't send it to the database.
-  const user = username.includes('\0') ? undefined : await ctx.accounts.byUsername(username);
+  const user = await ctx.accounts.byUsername(username);
   const meta = requestMeta(request, 'users');
   const attempt = await ctx.login.attempt({ user, password, identifier: username, method: 'session', meta });
   if (attempt.ok) {
